@@ -1,0 +1,276 @@
+"""The document model: the contract between pipeline stages.
+
+Typed dataclasses; pixel coordinates of the page image, origin top-left; stable string ids.
+Later stages refer to earlier objects by id (a block lists line ids, an article lists block refs).
+
+JSON round-trips exactly: ``edition_from_dict(edition_to_dict(e)) == e``. Fields that are empty or
+``None`` are still written, so the JSON shape never depends on the content.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union
+
+SCHEMA_VERSION = 1
+
+# Block kinds recognised by the layout stage (issue 4); "text" is the kind before classification.
+BLOCK_KINDS = (
+    "text",
+    "masthead",
+    "folio",
+    "headline",
+    "subhead",
+    "byline",
+    "body",
+    "caption",
+    "photo",
+    "jump",
+    "advertisement",
+    "other",
+)
+
+BBox = tuple[float, float, float, float]
+"""x0, y0, x1, y1 in page pixels; x1/y1 exclusive."""
+
+Point = tuple[float, float]
+
+
+@dataclass(slots=True)
+class ProcessingStep:
+    """Provenance: one stage that touched the data (engine, model, version, settings)."""
+
+    stage: str
+    name: str
+    version: str = ""
+    model: str = ""
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Char:
+    text: str
+    bbox: BBox
+    confidence: float = 1.0
+
+
+@dataclass(slots=True)
+class Line:
+    id: str
+    bbox: BBox
+    text: str
+    confidence: float = 1.0
+    polygon: list[Point] | None = None
+    chars: list[Char] | None = None
+    # Per-word boxes where the engine reports words (Tesseract, ALTO Strings); text joined by spaces.
+    words: list[Char] | None = None
+
+
+@dataclass(slots=True)
+class Block:
+    id: str
+    kind: str
+    bbox: BBox
+    line_ids: list[str] = field(default_factory=list)
+    # First and last column index (0-based) the block spans; None where columns are unknown.
+    columns: tuple[int, int] | None = None
+    article_id: str | None = None
+
+
+@dataclass(slots=True)
+class Separator:
+    """A printed rule (kind "hrule" / "vrule") or a photo/graphic region (kind "graphic")."""
+
+    id: str
+    kind: str
+    bbox: BBox
+
+
+@dataclass(slots=True)
+class Flag:
+    """Something a reviewer should look at, with the reason and where it is."""
+
+    code: str
+    message: str
+    severity: float = 0.5
+    page: int | None = None
+    block_id: str | None = None
+    line_id: str | None = None
+
+
+@dataclass(slots=True)
+class Page:
+    number: int
+    source: str
+    width: int
+    height: int
+    dpi: float | None = None
+    lines: list[Line] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
+    separators: list[Separator] = field(default_factory=list)
+    reading_order: list[str] = field(default_factory=list)
+    # Index of the page within its source file (multi-page TIFF, PDF), 0-based.
+    source_index: int = 0
+    # Clockwise rotation (0/90/180/270) and skew (degrees) corrected by preprocessing.
+    rotation: int = 0
+    skew: float = 0.0
+    # Column boundaries found on the page, as (x0, x1) pairs in page pixels.
+    columns: list[tuple[float, float]] = field(default_factory=list)
+    status: str = "ok"  # "ok" | "failed"
+    errors: list[str] = field(default_factory=list)
+    provenance: list[ProcessingStep] = field(default_factory=list)
+
+    def line_map(self) -> dict[str, Line]:
+        return {ln.id: ln for ln in self.lines}
+
+    def block_map(self) -> dict[str, Block]:
+        return {b.id: b for b in self.blocks}
+
+
+@dataclass(slots=True)
+class BlockRef:
+    page: int
+    block_id: str
+
+
+@dataclass(slots=True)
+class Continuation:
+    """Where a stitched (or unmatched) article jumps: from page -> to page, and the jump lines seen."""
+
+    from_page: int
+    to_page: int
+    jump_out: str = ""
+    jump_in: str = ""
+    matched: bool = True
+
+
+@dataclass(slots=True)
+class Article:
+    id: str
+    headline: str = ""
+    kind: str = "news"  # "news" | "photo" | "continuation"
+    subheads: list[str] = field(default_factory=list)
+    byline: str = ""
+    dateline: str = ""
+    paragraphs: list[str] = field(default_factory=list)
+    pages: list[int] = field(default_factory=list)
+    blocks: list[BlockRef] = field(default_factory=list)
+    continuation: Continuation | None = None
+    confidence: float = 1.0
+    flags: list[Flag] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Edition:
+    id: str
+    title: str = ""
+    date: str = ""
+    language: str = ""
+    pages: list[Page] = field(default_factory=list)
+    articles: list[Article] = field(default_factory=list)
+    provenance: list[ProcessingStep] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
+    schema_version: int = SCHEMA_VERSION
+
+    def page(self, number: int) -> Page:
+        for p in self.pages:
+            if p.number == number:
+                return p
+        raise KeyError(number)
+
+
+# --- JSON ------------------------------------------------------------------------------------------
+
+def to_dict(obj: Any) -> Any:
+    """Dataclass tree -> plain JSON-able data (tuples become lists)."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, (list, tuple)):
+        return [to_dict(v) for v in obj]
+    if isinstance(obj, dict):
+        return {str(k): to_dict(v) for k, v in obj.items()}
+    return obj
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
+
+
+def _convert(tp: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    origin = typing.get_origin(tp)
+    if origin is Union or origin is types.UnionType:
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        return _convert(args[0], value) if len(args) == 1 else value
+    if dataclasses.is_dataclass(tp):
+        return from_dict(tp, value)
+    if origin is list:
+        (arg,) = typing.get_args(tp)
+        return [_convert(arg, v) for v in value]
+    if origin is tuple:
+        args = typing.get_args(tp)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_convert(args[0], v) for v in value)
+        return tuple(_convert(a, v) for a, v in zip(args, value, strict=True))
+    if origin is dict:
+        return dict(value)
+    return value
+
+
+T = typing.TypeVar("T")
+
+
+def from_dict(cls: type[T], data: dict[str, Any]) -> T:
+    """Plain data -> dataclass of type ``cls``; unknown keys are ignored (forward compatible)."""
+    hints = _hints(cls)
+    kwargs = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if f.name in data:
+            kwargs[f.name] = _convert(hints[f.name], data[f.name])
+    return cls(**kwargs)
+
+
+def dumps(edition: Edition, *, indent: int | None = 1) -> str:
+    return json.dumps(to_dict(edition), ensure_ascii=False, indent=indent)
+
+
+def loads(text: str) -> Edition:
+    return from_dict(Edition, json.loads(text))
+
+
+def dump(edition: Edition, path: str | Path) -> None:
+    """Write edition.json atomically (temporary name, then rename)."""
+    from ocr_pipeline.util.fs import atomic_write_text
+
+    atomic_write_text(Path(path), dumps(edition) + "\n")
+
+
+def load(path: str | Path) -> Edition:
+    return loads(Path(path).read_text(encoding="utf-8"))
+
+
+# --- small geometry helpers used everywhere ---------------------------------------------------------
+
+def bbox_union(boxes: typing.Iterable[BBox]) -> BBox:
+    xs0, ys0, xs1, ys1 = zip(*boxes, strict=True)
+    return (min(xs0), min(ys0), max(xs1), max(ys1))
+
+
+def bbox_height(b: BBox) -> float:
+    return b[3] - b[1]
+
+
+def bbox_width(b: BBox) -> float:
+    return b[2] - b[0]
