@@ -1,0 +1,82 @@
+"""``ocr-pipeline convert``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ocr_pipeline.engines import DEFAULT_ENGINE, REGISTRY
+
+
+@click.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", "outdir", default="output", show_default=True, type=click.Path(path_type=Path),
+              help="Folder that receives one sub-folder per edition.")
+@click.option("--engine", default=DEFAULT_ENGINE, show_default=True, type=click.Choice(list(REGISTRY)),
+              help="OCR engine (see `ocr-pipeline engines`). ALTO/PAGE inputs are imported whatever this says.")
+@click.option("--lang", default="zh", show_default=True, help="Main language of the edition: zh, en, de, …")
+@click.option("--dpi", default=300, show_default=True, type=int, help="Resolution for rasterising PDF pages.")
+@click.option("--threads", type=int, default=None, help="Threads inside the OCR engine (default: engine's own).")
+@click.option("--device", default="cpu", show_default=True, type=click.Choice(["cpu", "cuda"]),
+              help="Run the OCR models on the CPU or a CUDA GPU (needs the gpu extra).")
+@click.option("--model-dir", type=click.Path(path_type=Path), default=None,
+              help="Local model folder for engines that take one (paddleocr).")
+@click.option("--no-text-layer", is_flag=True, help="OCR PDF pages even when they have a text layer.")
+@click.option("--no-deskew", is_flag=True, help="Do not straighten skewed pages.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.pass_context
+def convert(ctx: click.Context, inputs: tuple[Path, ...], outdir: Path, engine: str, lang: str, dpi: int,
+            threads: int | None, device: str, model_dir: Path | None, no_text_layer: bool, no_deskew: bool,
+            quiet: bool) -> None:
+    """Convert newspaper pages into articles and text.
+
+    INPUTS are a PDF, a folder of page images, several page files (one edition), ALTO or PAGE XML files,
+    or a folder of such folders and PDFs (an archive: each edition is converted on its own).
+
+    \b
+    Examples:
+      ocr-pipeline convert samples/zh-daily-1/scanned -o output/
+      ocr-pipeline convert edition.pdf -o output/ --lang en
+      ocr-pipeline convert p1.tif p2.tif p3.tif -o output/ --engine tesseract --lang en
+      ocr-pipeline convert scans/*.alto.xml -o output/ --engine import
+    """
+    from ocr_pipeline.api import convert as run_convert
+    from ocr_pipeline.settings import ConvertSettings
+
+    settings = ConvertSettings(engine=engine, lang=lang, dpi=dpi, threads=threads, device=device,
+                               model_dir=str(model_dir) if model_dir else None, use_text_layer=not no_text_layer,
+                               deskew=not no_deskew)
+    bar = None
+    show = not quiet and sys.stderr.isatty()
+
+    def on_editions(editions: list) -> None:
+        nonlocal bar
+        if show:
+            from tqdm import tqdm
+
+            bar = tqdm(total=sum(len(e.pages) for e in editions), unit="page", file=sys.stderr)
+
+    failures = 0
+
+    def on_page(esrc, src, page) -> None:  # type: ignore[no-untyped-def]
+        nonlocal failures
+        if page.status != "ok":
+            failures += 1
+        if bar is not None:
+            bar.set_postfix(edition=esrc.id, failed=failures, refresh=False)
+            bar.update(1)
+
+    result = run_convert(list(inputs), outdir, settings, on_page=on_page, on_editions=on_editions)
+    if bar is not None:
+        bar.close()
+    if not result.editions:
+        click.echo("error: no editions found in the inputs; give page images, PDFs or folders of them", err=True)
+        ctx.exit(2)
+    for e in result.editions:
+        where = f" -> {e.outdir}" if e.outdir else ""
+        click.echo(f"{e.id}: {e.status}, {e.pages_ok} page(s) converted, {e.pages_failed} failed{where}")
+        for err in e.errors:
+            click.echo(f"  error: {err}", err=True)
+    ctx.exit(result.exit_code)

@@ -1,0 +1,1 @@
+"""Layout: rules, columns, regions, blocks, reading order and articles on a page."""

@@ -1,0 +1,210 @@
+"""Text regions of a page by recursive XY-cut on white space and printed rules.
+
+Newspaper columns are separated by gutters (white space, sometimes only about one character wide) or thin
+vertical rules; articles by horizontal rules and white space. Whole-page line detection merges lines of
+neighbouring columns (DESIGN.md, measured), so the regions found here bound where lines may be formed:
+no region crosses a gutter or a rule, and the cut order gives a first reading order (top band before
+bottom band, left column before right).
+
+Works on a downscaled binary image: a 2,400 px wide page is analysed at about 1,000 px in a few tens of ms.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from ocr_pipeline.model import BBox
+
+log = logging.getLogger(__name__)
+
+ANALYSIS_WIDTH = 1200
+
+
+@dataclass(slots=True)
+class Rule:
+    kind: str  # "hrule" | "vrule"
+    bbox: BBox
+
+
+@dataclass(slots=True)
+class RegionResult:
+    regions: list[BBox]  # in reading order, page pixels
+    rules: list[Rule] = field(default_factory=list)
+    char_height: float = 0.0  # typical body character height, page pixels
+    columns: list[tuple[float, float]] = field(default_factory=list)
+
+
+def binarize(gray: np.ndarray) -> np.ndarray:
+    """Ink mask (uint8 0/255, ink = 255) robust to uneven light: Otsu on a background-flattened image."""
+    if gray.ndim == 3:
+        gray = cv2.cvtColor(gray, cv2.COLOR_BGR2GRAY)
+    k = max(15, (min(gray.shape) // 40) | 1)
+    background = cv2.morphologyEx(gray, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    flat = cv2.divide(gray, background, scale=255)
+    _, ink = cv2.threshold(flat, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    return ink
+
+
+def _char_height(ink: np.ndarray) -> float:
+    n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    if n <= 1:
+        return 10.0
+    h = stats[1:, cv2.CC_STAT_HEIGHT]
+    w = stats[1:, cv2.CC_STAT_WIDTH]
+    keep = (h >= 3) & (w >= 2) & (h < ink.shape[0] / 20) & (w < ink.shape[1] / 20)
+    if not keep.any():
+        return 10.0
+    # Characters are the commonest components; the upper quartile skips dots and strokes of Latin text.
+    return float(np.percentile(h[keep], 75))
+
+
+def _find_rules(ink: np.ndarray, ch: float) -> tuple[np.ndarray, list[tuple[str, int, int, int, int]]]:
+    """Long thin lines: returned as boxes (small-image pixels) and removed from the ink mask."""
+    h_img, w_img = ink.shape
+    rules: list[tuple[str, int, int, int, int]] = []
+    cleaned = ink.copy()
+    for kind, ksize in (("hrule", (max(int(ch * 6), 20), 1)), ("vrule", (1, max(int(ch * 6), 20)))):
+        kernel = cv2.getStructuringElement(cv2.MORPH_RECT, ksize)
+        lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN, kernel)
+        n, _, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
+        for i in range(1, n):
+            x, y, w, h, _area = stats[i]
+            thin = (h <= max(3, ch * 0.35)) if kind == "hrule" else (w <= max(3, ch * 0.35))
+            long_ = (w >= ch * 8) if kind == "hrule" else (h >= ch * 8)
+            if thin and long_:
+                rules.append((kind, int(x), int(y), int(x + w), int(y + h)))
+                cleaned[y : y + h, x : x + w] = 0
+    return cleaned, rules
+
+
+def _gaps(profile: np.ndarray, min_gap: float) -> list[tuple[int, int]]:
+    """Runs of empty positions at least ``min_gap`` long, not touching either end."""
+    empty = profile == 0
+    out = []
+    i, n = 0, len(profile)
+    while i < n:
+        if empty[i]:
+            j = i
+            while j < n and empty[j]:
+                j += 1
+            if i > 0 and j < n and (j - i) >= min_gap:
+                out.append((i, j))
+            i = j
+        else:
+            i += 1
+    return out
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) of each run of True."""
+    if not mask.any():
+        return []
+    d = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
+    return list(zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist(), strict=True))
+
+
+def _xy_cut(
+    ink: np.ndarray, box: tuple[int, int, int, int], ch: float, out: list[tuple[int, int, int, int]], depth: int = 0
+) -> None:
+    x0, y0, x1, y1 = box
+    sub = ink[y0:y1, x0:x1]
+    if sub.size == 0 or not sub.any():
+        return
+    rows = np.flatnonzero(sub.any(axis=1))
+    cols = np.flatnonzero(sub.any(axis=0))
+    # Shrink to the ink.
+    x0, x1 = x0 + int(cols[0]), x0 + int(cols[-1]) + 1
+    y0, y1 = y0 + int(rows[0]), y0 + int(rows[-1]) + 1
+    sub = ink[y0:y1, x0:x1]
+    if depth > 40:
+        out.append((x0, y0, x1, y1))
+        return
+    row_profile = sub.sum(axis=1)
+    col_profile = sub.sum(axis=0)
+    hgaps = _gaps(row_profile, max(2.0, ch * 0.9))
+    # A gutter runs beside several lines; inside a single line (a headline) a wide gap is a word space.
+    runs = _runs(row_profile > 0)
+    line_h = float(np.median([b - a for a, b in runs])) if runs else ch
+    min_vgap = max(2.0, ch * 0.45) if len(runs) >= 2 else max(2.0, ch * 0.45, line_h * 1.5)
+    vgaps = _gaps(col_profile, min_vgap)
+    if hgaps:
+        cuts = [y0] + [y0 + (a + b) // 2 for a, b in hgaps] + [y1]
+        for a, b in zip(cuts, cuts[1:], strict=False):
+            _xy_cut(ink, (x0, a, x1, b), ch, out, depth + 1)
+        return
+    if vgaps:
+        cuts = [x0] + [x0 + (a + b) // 2 for a, b in vgaps] + [x1]
+        for a, b in zip(cuts, cuts[1:], strict=False):
+            _xy_cut(ink, (a, y0, b, y1), ch, out, depth + 1)
+        return
+    if (x1 - x0) >= ch * 0.8 or (y1 - y0) >= ch * 0.8:  # smaller: the stub of a rule, a speck
+        out.append((x0, y0, x1, y1))
+
+
+def _merge_stacked(regions: list[tuple[int, int, int, int]], ch: float) -> list[tuple[int, int, int, int]]:
+    """Consecutive regions in reading order that sit directly under each other in the same column
+    (paragraph gaps cut them apart) become one region: fewer, larger detection calls."""
+    merged: list[tuple[int, int, int, int]] = []
+    for r in regions:
+        if merged:
+            p = merged[-1]
+            same_column = abs(r[0] - p[0]) <= ch * 1.2 and abs(r[2] - p[2]) <= ch * 1.2
+            close_below = 0 <= r[1] - p[3] <= ch * 2.5
+            if same_column and close_below:
+                merged[-1] = (min(p[0], r[0]), p[1], max(p[2], r[2]), r[3])
+                continue
+        merged.append(r)
+    return merged
+
+
+def find_regions(gray: np.ndarray) -> RegionResult:
+    """Regions of text in reading order, and the printed rules of the page."""
+    h, w = gray.shape[:2]
+    scale = min(1.0, ANALYSIS_WIDTH / w)
+    small = cv2.resize(gray, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    ink = binarize(small)
+    ch = _char_height(ink)
+    ink, rule_boxes = _find_rules(ink, ch)
+    # Rules cut regions: draw them as forced white space by leaving them removed from the ink.
+    # Close tiny holes inside characters so that strokes of one glyph are not split by the cut.
+    out: list[tuple[int, int, int, int]] = []
+    _xy_cut(ink, (0, 0, ink.shape[1], ink.shape[0]), ch, out)
+    out = _merge_stacked(out, ch)
+    inv = 1.0 / scale
+    pad = max(1.0, ch * 0.25)
+    regions: list[BBox] = []
+    for x0, y0, x1, y1 in out:
+        regions.append(
+            (
+                max(0.0, (x0 - pad) * inv),
+                max(0.0, (y0 - pad) * inv),
+                min(float(w), (x1 + pad) * inv),
+                min(float(h), (y1 + pad) * inv),
+            )
+        )
+    rules = [Rule(kind, (x0 * inv, y0 * inv, x1 * inv, y1 * inv)) for kind, x0, y0, x1, y1 in rule_boxes]
+    return RegionResult(regions=regions, rules=rules, char_height=ch * inv)
+
+
+def find_regions_from_lines(lines: list, width: int, height: int) -> list[BBox]:
+    """Regions for a page whose lines are already known (PDF text layer, imported OCR): the same XY-cut,
+    run on a mask painted from the line boxes."""
+    if not lines or width <= 0 or height <= 0:
+        return []
+    scale = min(1.0, ANALYSIS_WIDTH / width)
+    mask = np.zeros((max(1, round(height * scale)), max(1, round(width * scale))), np.uint8)
+    heights = []
+    for ln in lines:
+        x0, y0, x1, y1 = (round(v * scale) for v in ln.bbox)
+        mask[max(0, y0) : max(y0 + 1, y1), max(0, x0) : max(x0 + 1, x1)] = 255
+        heights.append(max(1, y1 - y0))
+    ch = float(np.median(heights)) * 0.8
+    out: list[tuple[int, int, int, int]] = []
+    _xy_cut(mask, (0, 0, mask.shape[1], mask.shape[0]), ch, out)
+    out = _merge_stacked(out, ch)
+    inv = 1.0 / scale
+    return [(x0 * inv - 1, y0 * inv - 1, x1 * inv + 1, y1 * inv + 1) for x0, y0, x1, y1 in out]
