@@ -125,9 +125,13 @@ def _xy_cut(
         return
     row_profile = sub.sum(axis=1)
     col_profile = sub.sum(axis=0)
-    hgaps = _gaps(row_profile, max(2.0, ch * 0.9))
-    # A gutter runs beside several lines; inside a single line (a headline) a wide gap is a word space.
     runs = _runs(row_profile > 0)
+    # Gaps between the lines of one column are not cuts: only a gap clearly wider than the usual
+    # interline space is (Latin lines without descenders leave wide gaps, so ch alone is not enough).
+    line_gaps = [b[0] - a[1] for a, b in zip(runs, runs[1:], strict=False)]
+    usual_gap = float(np.median(line_gaps)) if len(line_gaps) >= 3 else 0.0
+    hgaps = _gaps(row_profile, max(2.0, ch * 0.9, usual_gap * 1.8))
+    # A gutter runs beside several lines; inside a single line (a headline) a wide gap is a word space.
     line_h = float(np.median([b - a for a, b in runs])) if runs else ch
     min_vgap = max(2.0, ch * 0.45) if len(runs) >= 2 else max(2.0, ch * 0.45, line_h * 1.5)
     vgaps = _gaps(col_profile, min_vgap)

@@ -1,0 +1,80 @@
+"""The document model's JSON round-trips exactly and follows DESIGN.md's contract."""
+
+from __future__ import annotations
+
+import json
+
+from ocr_pipeline import model
+from ocr_pipeline.model import (
+    Article,
+    Block,
+    BlockRef,
+    Char,
+    Continuation,
+    Edition,
+    Flag,
+    Line,
+    Page,
+    ProcessingStep,
+    Separator,
+)
+
+
+def make_edition() -> Edition:
+    lines = [
+        Line(id="l0001", bbox=(100.0, 200.0, 520.5, 232.0), text="本报讯（记者 林晓）市图书馆新馆", confidence=0.98,
+             polygon=[(100.0, 200.0), (520.5, 200.0), (520.5, 232.0), (100.0, 232.0)],
+             chars=[Char("本", (100.0, 200.0, 130.0, 232.0), 0.99)]),
+        Line(id="l0002", bbox=(100, 240, 400, 272), text="昨日开放。", confidence=0.91),
+        Line(id="l0003", bbox=(600, 200, 900, 232), text="By Ann Lee", words=[Char("By", (600, 200, 640, 232))]),
+    ]
+    page = Page(number=1, source="page-01.png", width=2400, height=3400, dpi=300.0, lines=lines,
+                blocks=[Block(id="b001", kind="body", bbox=(100, 200, 520.5, 272), line_ids=["l0001", "l0002"],
+                              columns=(0, 1), article_id="a1")],
+                separators=[Separator(id="s001", kind="hrule", bbox=(90, 190, 2300, 193))],
+                reading_order=["b001"], columns=[(100.0, 520.5)], rotation=90, skew=-1.25,
+                provenance=[ProcessingStep(stage="ocr", name="ppocr", version="1.4.4", model="det, rec",
+                                           settings={"threads": 2, "nested": {"a": [1, 2]}})])
+    failed = Page(number=2, source="page-02.png", width=0, height=0, status="failed", errors=["truncated"])
+    art = Article(id="a1", headline="新馆开放", byline="林晓", paragraphs=["本报讯（记者 林晓）市图书馆新馆昨日开放。"],
+                  pages=[1, 3], blocks=[BlockRef(1, "b001")],
+                  continuation=Continuation(from_page=1, to_page=3, jump_out="（下转第3版）"), confidence=0.94,
+                  flags=[Flag(code="low-confidence", message="line l0002 below 0.95", page=1, line_id="l0002")])
+    return Edition(id="zh-daily-1", title="Sample Daily", date="2025-01-02", language="zh", pages=[page, failed],
+                   articles=[art])
+
+
+def test_round_trip_is_exact() -> None:
+    ed = make_edition()
+    again = model.loads(model.dumps(ed))
+    assert again == ed
+    # Tuples come back as tuples, not lists, so equality is not an accident of comparison rules.
+    assert isinstance(again.pages[0].lines[0].bbox, tuple)
+    assert isinstance(again.pages[0].blocks[0].columns, tuple)
+    assert isinstance(again.articles[0].blocks[0], BlockRef)
+    assert again.articles[0].continuation == Continuation(1, 3, "（下转第3版）", "", True)
+
+
+def test_round_trip_through_file(tmp_path) -> None:
+    ed = make_edition()
+    model.dump(ed, tmp_path / "ed" / "edition.json")
+    assert model.load(tmp_path / "ed" / "edition.json") == ed
+    assert not [p for p in (tmp_path / "ed").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_json_matches_contract() -> None:
+    data = json.loads(model.dumps(make_edition()))
+    assert {"id", "title", "date", "language", "pages", "articles"} <= data.keys()
+    p = data["pages"][0]
+    assert {"number", "source", "width", "height", "blocks"} <= p.keys()
+    a = data["articles"][0]
+    assert {"id", "headline", "byline", "paragraphs", "pages", "continuation", "confidence", "flags"} <= a.keys()
+    assert a["continuation"]["from_page"] == 1 and a["continuation"]["to_page"] == 3
+    assert a["paragraphs"][0].startswith("本报讯")  # ensure_ascii off: readable UTF-8
+
+
+def test_unknown_keys_are_ignored_for_forward_compatibility() -> None:
+    data = json.loads(model.dumps(make_edition()))
+    data["future_field"] = 1
+    data["articles"][0]["another"] = {"x": 1}
+    assert model.from_dict(Edition, data) == make_edition()

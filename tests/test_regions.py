@@ -1,0 +1,42 @@
+"""Text regions never cross a gutter (white or ruled, down to about one character wide) or a rule."""
+
+from __future__ import annotations
+
+import pytest
+
+from ocr_pipeline.layout.regions import find_regions
+from tests.render import render_columns_page
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("gutter", [30, 48])  # 30 px is one character of 30 px text
+def test_regions_follow_columns(lang: str, gutter: int) -> None:
+    page = render_columns_page(lang=lang, ncols=5, gutter=gutter, rule_after=(1,))
+    found = find_regions(page.image)
+    body = [r for r in found.regions if r[1] >= page.body_top - 5]
+    assert len(body) == 5, body
+    for region in body:
+        for g0, g1 in page.gutters:
+            assert not (region[0] < g0 and region[2] > g1), f"region {region} crosses gutter {(g0, g1)}"
+    # Reading order: the headline first, then the columns left to right.
+    head = found.regions[0]
+    assert head[3] <= page.body_top and head[1] <= page.headline_box[1] + 5
+    lefts = [r[0] for r in body]
+    assert lefts == sorted(lefts)
+    for (c0, c1), r in zip(page.columns, body, strict=True):
+        assert abs(r[0] - c0) < 20 and r[2] - c1 < 20
+
+
+def test_rules_are_found() -> None:
+    page = render_columns_page(lang="zh", rule_after=(1, 3))
+    found = find_regions(page.image)
+    kinds = sorted(r.kind for r in found.rules)
+    assert kinds.count("vrule") == 2 and kinds.count("hrule") == 1
+    assert abs(found.char_height - 30) < 10
+
+
+def test_headline_word_spaces_do_not_split_it() -> None:
+    page = render_columns_page(lang="en", headline="A Headline With Many Short Words In It")
+    found = find_regions(page.image)
+    above = [r for r in found.regions if r[3] <= page.body_top]
+    assert len(above) == 1
