@@ -1,0 +1,113 @@
+"""Exports of an edition: JSON (the full model), clean text, NewsML-G2 2.35 and ALTO 4.4.
+
+``export_edition(edition, outdir)`` writes, under ``outdir``::
+
+    edition.json
+    text/NN-<slug>.txt, text/edition.txt
+    newsml/edition.xml (newsMessage), newsml/package.xml, newsml/items/NN-<slug>.xml
+    alto/page-NN.xml
+
+Every file is written atomically. Files a previous export left under those folders with the same
+naming pattern (an article renamed or dropped since) are removed, so the folder always matches the
+edition. Text that XML cannot carry is stripped as documented in ``export._common``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ocr_pipeline.errors import ConfigError, ExportError
+from ocr_pipeline.export.options import FORMATS, ExportOptions, load_config
+from ocr_pipeline.model import Edition
+
+__all__ = ["FORMATS", "ExportOptions", "ExportResult", "export_edition", "load_config", "parse_formats"]
+
+log = logging.getLogger(__name__)
+
+# Names this package writes; only these are ever removed as stale.
+_STALE_PATTERNS = {
+    "text": ("text", re.compile(r"^\d{2,}-.+\.txt$")),
+    "newsml": ("newsml/items", re.compile(r"^\d{2,}-.+\.xml$")),
+    "alto": ("alto", re.compile(r"^page-\d{2,}\.xml$")),
+}
+
+
+@dataclass(slots=True)
+class ExportResult:
+    outdir: Path
+    files: dict[str, list[Path]] = field(default_factory=dict)
+    removed: list[Path] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def count(self) -> int:
+        return sum(len(v) for v in self.files.values())
+
+
+def parse_formats(spec: str | Iterable[str]) -> tuple[str, ...]:
+    """"text,newsml" or ["text", "newsml"] -> validated, de-duplicated tuple in canonical order."""
+    items = spec.split(",") if isinstance(spec, str) else list(spec)
+    wanted = {s.strip().lower() for s in items if s.strip()}
+    unknown = wanted - set(FORMATS)
+    if unknown:
+        raise ConfigError(f"unknown export format(s) {', '.join(sorted(unknown))}; choose from {', '.join(FORMATS)}")
+    if not wanted:
+        raise ConfigError(f"no export format given; choose from {', '.join(FORMATS)}")
+    return tuple(f for f in FORMATS if f in wanted)
+
+
+def export_edition(
+    edition: Edition,
+    outdir: str | Path,
+    formats: str | Iterable[str] = FORMATS,
+    options: ExportOptions | None = None,
+) -> ExportResult:
+    """Write the chosen exports of ``edition`` under ``outdir``; raises ExportError when a file cannot
+    be written."""
+    from ocr_pipeline.export.alto import write_alto
+    from ocr_pipeline.export.jsonout import write_json
+    from ocr_pipeline.export.newsml import write_newsml
+    from ocr_pipeline.export.text import write_text
+
+    fmts = parse_formats(formats)
+    options = options or ExportOptions()
+    out = Path(outdir)
+    result = ExportResult(outdir=out)
+    start = time.perf_counter()
+    try:
+        for fmt in fmts:
+            if fmt == "json":
+                result.files[fmt] = write_json(edition, out)
+            elif fmt == "text":
+                result.files[fmt] = write_text(edition, out, options.title)
+            elif fmt == "newsml":
+                result.files[fmt] = write_newsml(edition, out, options)
+            elif fmt == "alto":
+                result.files[fmt] = write_alto(edition, out)
+            if fmt in _STALE_PATTERNS:
+                result.removed.extend(_remove_stale(out, fmt, result.files[fmt]))
+    except OSError as exc:
+        raise ExportError(f"cannot write export: {exc}; check the output folder's permissions and free space",
+                          path=str(getattr(exc, "filename", None) or out)) from exc
+    result.seconds = time.perf_counter() - start
+    log.info("exported %s: %d files in %.2f s", edition.id, result.count, result.seconds)
+    return result
+
+
+def _remove_stale(out: Path, fmt: str, written: list[Path]) -> list[Path]:
+    sub, pattern = _STALE_PATTERNS[fmt]
+    folder = out / sub
+    keep = {p.resolve() for p in written}
+    removed = []
+    for path in folder.iterdir() if folder.is_dir() else ():
+        if path.is_file() and pattern.match(path.name) and path.resolve() not in keep:
+            path.unlink()
+            removed.append(path)
+    if removed:
+        log.info("removed %d stale %s files from %s", len(removed), fmt, folder)
+    return removed
