@@ -1,0 +1,356 @@
+"""PDF pages: counting (pypdfium2), rasterising scanned pages (pypdfium2) and reading text layers (pdfplumber)."""
+
+from __future__ import annotations
+
+import logging
+import re
+import statistics
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ocr_pipeline.errors import BadInputError
+from ocr_pipeline.ingest.types import PageImage, PageSource, TextPage
+from ocr_pipeline.model import Char, Line, ProcessingStep
+
+if TYPE_CHECKING:
+    import pypdfium2
+
+logger = logging.getLogger(__name__)
+
+# PDFium's FPDF_ERR_PASSWORD.
+_PDFIUM_ERR_PASSWORD = 4
+
+_GARBAGE = re.compile(r"\(cid:\d+\)|\ufffd")
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise BadInputError("file not found; check the path", path=str(path))
+    if not path.is_file():
+        raise BadInputError("not a regular file; give a PDF, an image or a folder of images", path=str(path))
+    if path.stat().st_size == 0:
+        raise BadInputError("file is empty (0 bytes); copy it again from the source", path=str(path))
+
+
+def open_pdf(path: Path) -> pypdfium2.PdfDocument:
+    """Open with PDFium, turning its errors into ``BadInputError`` with advice."""
+    import pypdfium2 as pdfium
+
+    _check_file(path)
+    try:
+        return pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as exc:
+        if getattr(exc, "err_code", None) == _PDFIUM_ERR_PASSWORD or "password" in str(exc).lower():
+            raise BadInputError(
+                "PDF is password-protected; remove the password (e.g. `qpdf --decrypt --password=PW in.pdf "
+                "out.pdf`) and convert the decrypted copy",
+                path=str(path),
+            ) from None
+        raise BadInputError(
+            f"not a readable PDF ({exc}); check that the file is complete or re-export it", path=str(path)
+        ) from None
+
+
+def pdf_page_count(path: Path) -> int:
+    """Number of pages, cheaply (no page is parsed). Raises ``BadInputError`` for 0 pages or unreadable files."""
+    doc = open_pdf(path)
+    try:
+        n = len(doc)
+    finally:
+        doc.close()
+    if n == 0:
+        raise BadInputError("PDF has no pages; re-export it from the source", path=str(path))
+    return n
+
+
+def render_pdf_page(src: PageSource, *, dpi: int = 300, max_pixels: int = 200_000_000) -> PageImage:
+    """Rasterise one PDF page at ``dpi`` as a BGR image (the crop box, as a viewer shows it)."""
+    doc = open_pdf(src.path)
+    try:
+        n = len(doc)
+        if n == 0:
+            raise BadInputError("PDF has no pages; re-export it from the source", path=str(src.path))
+        if not 0 <= src.index < n:
+            raise BadInputError(f"PDF has {n} pages, page {src.index + 1} requested", path=str(src.path))
+        page = doc[src.index]
+        try:
+            w_pt, h_pt = page.get_size()
+            scale = dpi / 72.0
+            w_px, h_px = round(w_pt * scale), round(h_pt * scale)
+            if w_px * h_px > max_pixels:
+                raise BadInputError(
+                    f"page {src.index + 1} would be {w_px}x{h_px} px at {dpi} dpi, more than the limit of "
+                    f"{max_pixels} pixels; use a lower --dpi",
+                    path=str(src.path),
+                )
+            if min(w_px, h_px) < 32:
+                raise BadInputError(
+                    f"page {src.index + 1} is only {w_px}x{h_px} px at {dpi} dpi; use a higher --dpi",
+                    path=str(src.path),
+                )
+            bitmap = page.render(scale=scale, may_draw_forms=True)
+            try:
+                arr = bitmap.to_numpy()
+            finally:
+                bitmap.close()
+        finally:
+            page.close()
+    finally:
+        doc.close()
+    # PDFium renders BGR(x) by default; drop a padding/alpha channel, copy so the buffer outlives the bitmap.
+    if arr.ndim == 3 and arr.shape[2] == 4:
+        arr = arr[:, :, :3]
+    return PageImage(image=np.ascontiguousarray(arr).copy(), dpi=float(dpi))
+
+
+# --- text layer ------------------------------------------------------------------------------------
+
+
+def is_cjk(ch: str) -> bool:
+    """Scripts written without spaces between words (Han, kana, CJK punctuation, full-width forms)."""
+    if not ch:
+        return False
+    o = ord(ch[0])
+    return (
+        0x2E80 <= o <= 0x2FDF  # radicals
+        or 0x3000 <= o <= 0x30FF  # CJK punctuation, hiragana, katakana
+        or 0x3100 <= o <= 0x31FF  # bopomofo, kana extensions
+        or 0x3400 <= o <= 0x4DBF
+        or 0x4E00 <= o <= 0x9FFF
+        or 0xF900 <= o <= 0xFAFF
+        or 0xFE30 <= o <= 0xFE4F  # CJK compatibility forms
+        or 0xFF00 <= o <= 0xFFEF  # full-width forms
+        or 0x20000 <= o <= 0x3FFFF
+    )
+
+
+@dataclass(slots=True)
+class _Glyph:
+    text: str
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    size: float
+    i: int  # position in the content stream (pdfplumber's char order)
+
+    @property
+    def height(self) -> float:
+        return max(self.bottom - self.top, 1e-3)
+
+
+@dataclass(slots=True)
+class _Row:
+    top: float
+    bottom: float
+    size: float
+    glyphs: list[_Glyph]
+
+
+def _is_garbage(text: str) -> bool:
+    if _GARBAGE.search(text):
+        return True
+    return any(unicodedata.category(c) in ("Co", "Cc", "Cs", "Cn") for c in text)
+
+
+def _vertical_rules(page: Any) -> list[tuple[float, float, float]]:
+    """Vertical printed rules as (x, top, bottom) in PDF points; column rules separate lines."""
+    rules = []
+    for obj in list(page.lines) + list(page.rects):
+        w, h = obj["x1"] - obj["x0"], obj["bottom"] - obj["top"]
+        if h > 6 and w <= max(2.0, h / 20):
+            rules.append(((obj["x0"] + obj["x1"]) / 2, obj["top"], obj["bottom"]))
+    return rules
+
+
+def _rows(glyphs: list[_Glyph]) -> list[_Row]:
+    """Cluster glyphs into horizontal bands of similar size (one band may hold several columns' lines)."""
+    rows: list[_Row] = []
+    active: list[_Row] = []
+    for g in sorted(glyphs, key=lambda g: (g.top, g.x0)):
+        active = [r for r in active if r.bottom > g.top - 0.5 * r.size]
+        best, best_score = None, 0.0
+        for r in active:
+            overlap = min(r.bottom, g.bottom) - max(r.top, g.top)
+            score = overlap / min(r.bottom - r.top, g.height)
+            ratio = max(r.size, g.size) / max(min(r.size, g.size), 1e-3)
+            if score >= 0.6 and ratio <= 2.0 and score > best_score:
+                best, best_score = r, score
+        if best is None:
+            best = _Row(g.top, g.bottom, g.size, [])
+            rows.append(best)
+            active.append(best)
+        else:
+            # A running mean keeps the band on the line's core, so ascenders and superscripts do not widen it.
+            n = len(best.glyphs)
+            best.top = (best.top * n + g.top) / (n + 1)
+            best.bottom = (best.bottom * n + g.bottom) / (n + 1)
+        best.glyphs.append(g)
+    return rows
+
+
+def _stream_adjacent(a: _Glyph, b: _Glyph, is_space: list[bool]) -> tuple[bool, bool]:
+    """(adjacent in the content stream apart from whitespace, whitespace between them)."""
+    lo, hi = sorted((a.i, b.i))
+    if hi - lo > 4:
+        return False, False
+    between = is_space[lo + 1 : hi]
+    return all(between), bool(between)
+
+
+def _split_row(
+    row: _Row, is_space: list[bool], rules: list[tuple[float, float, float]], gap_factor: float
+) -> list[list[tuple[_Glyph, bool]]]:
+    """Split a band at gutters: each piece is a list of (glyph, explicit space before it)."""
+    glyphs = sorted(row.glyphs, key=lambda g: (g.x0, g.i))
+    size = statistics.median(g.size for g in glyphs)
+    mid = (row.top + row.bottom) / 2
+    pieces: list[list[tuple[_Glyph, bool]]] = [[(glyphs[0], False)]]
+    for a, b in zip(glyphs, glyphs[1:], strict=False):
+        gap = b.x0 - a.x1
+        adjacent, spaced = _stream_adjacent(a, b, is_space)
+        # Word gaps stay below ~1 em even in justified text; a gutter is wider, and text in another column
+        # comes from another text run, so a smaller gap suffices when the glyphs are not stream neighbours.
+        split = gap > gap_factor * size or (not adjacent and gap > 0.8 * size)
+        if not split and gap > 0:
+            split = any(a.x1 <= x <= b.x0 and t <= mid <= bt for x, t, bt in rules)
+        if split:
+            pieces.append([(b, False)])
+        else:
+            pieces[-1].append((b, spaced and adjacent))
+    return pieces
+
+
+def _make_line(piece: list[tuple[_Glyph, bool]], scale: float, ox: float, oy: float, n: int) -> Line:
+    chars: list[Char] = []
+
+    def box(x0: float, top: float, x1: float, bottom: float) -> tuple[float, float, float, float]:
+        return ((x0 - ox) * scale, (top - oy) * scale, (x1 - ox) * scale, (bottom - oy) * scale)
+
+    prev: _Glyph | None = None
+    for g, explicit_space in piece:
+        if prev is not None:
+            gap = g.x0 - prev.x1
+            size = max(prev.size, g.size)
+            both_cjk = is_cjk(prev.text[-1]) and is_cjk(g.text[0])
+            either_cjk = is_cjk(prev.text[-1]) or is_cjk(g.text[0])
+            # No space inside CJK text ever; next to CJK only where the PDF has one; between Latin glyphs
+            # also where the gap is wider than letter spacing (many PDFs position words without space chars).
+            if not both_cjk and (explicit_space or (not either_cjk and gap > 0.12 * size)):
+                x0, x1 = prev.x1, max(prev.x1, g.x0)
+                chars.append(Char(" ", box(x0, min(prev.top, g.top), x1, max(prev.bottom, g.bottom)), 1.0))
+        chars.append(Char(g.text, box(g.x0, g.top, g.x1, g.bottom), 1.0))
+        prev = g
+    xs0, ys0, xs1, ys1 = zip(*(c.bbox for c in chars), strict=True)
+    bbox = (min(xs0), min(ys0), max(xs1), max(ys1))
+    return Line(id=f"l{n}", bbox=bbox, text="".join(c.text for c in chars), confidence=1.0, chars=chars)
+
+
+def read_text_layer(
+    src: PageSource, *, dpi: int = 300, min_chars: int = 20, gap_factor: float = 2.0
+) -> TextPage | None:
+    """Lines of a PDF page's text layer in page pixels at ``dpi``; None when there is no usable text layer.
+
+    Usable: at least ``min_chars`` non-space characters, at most 30% unmapped glyphs (``(cid:N)``, U+FFFD,
+    private use), and not a full-page scan carrying only a stamp of text. Lines never cross a gap wider
+    than ``gap_factor`` em, nor a vertical rule, so neighbouring columns stay apart.
+    """
+    import pdfplumber
+    from pdfplumber.utils.exceptions import PdfminerException
+
+    _check_file(src.path)
+    try:
+        pdf = pdfplumber.open(str(src.path))
+    except PdfminerException as exc:
+        if "Password" in repr(exc):
+            raise BadInputError(
+                "PDF is password-protected; remove the password (e.g. `qpdf --decrypt`) and convert the copy",
+                path=str(src.path),
+            ) from None
+        raise BadInputError(f"not a readable PDF ({exc!r}); check that the file is complete", path=str(src.path)) from None
+    with pdf:
+        try:
+            n = len(pdf.pages)
+        except Exception as exc:  # pdfminer raises many types on broken page trees
+            raise BadInputError(f"cannot list the PDF's pages ({exc!r})", path=str(src.path)) from None
+        if not 0 <= src.index < n:
+            raise BadInputError(f"PDF has {n} pages, page {src.index + 1} requested", path=str(src.path))
+        page = pdf.pages[src.index]
+        try:
+            raw = page.dedupe_chars(tolerance=1).chars
+            rules = _vertical_rules(page)
+            images = list(page.images)
+        except Exception as exc:
+            logger.warning("%s: text layer not readable (%r); the page will be OCR'd", src.label, exc)
+            return None
+        crop = page.cropbox  # (x0, top, x1, bottom) in the chars' coordinate space
+        width_pt, height_pt = crop[2] - crop[0], crop[3] - crop[1]
+
+        is_space = [not (c.get("text") or "").strip() for c in raw]
+        glyphs = [
+            _Glyph(
+                text=c["text"],
+                x0=float(c["x0"]),
+                x1=float(c["x1"]),
+                top=float(c["top"]),
+                bottom=float(c["bottom"]),
+                size=float(c.get("size") or (c["bottom"] - c["top"]) or 1.0),
+                i=i,
+            )
+            for i, c in enumerate(raw)
+            if not is_space[i]
+        ]
+        n_glyphs = len(glyphs)
+        if n_glyphs < min_chars:
+            logger.debug("%s: %d characters in the text layer, fewer than %d", src.label, n_glyphs, min_chars)
+            return None
+        bad = sum(1 for g in glyphs if _is_garbage(g.text))
+        if bad > 0.3 * n_glyphs:
+            logger.info("%s: text layer has %d of %d unmapped glyphs; the page will be OCR'd", src.label, bad, n_glyphs)
+            return None
+        page_area = max(width_pt * height_pt, 1.0)
+        image_area = sum(
+            max(0.0, min(im["x1"], crop[2]) - max(im["x0"], crop[0]))
+            * max(0.0, min(im["bottom"], crop[3]) - max(im["top"], crop[1]))
+            for im in images
+        )
+        if image_area > 0.5 * page_area and n_glyphs < 200:
+            logger.info("%s: a page-size image with only %d characters of text; treated as a scan", src.label, n_glyphs)
+            return None
+
+    scale = dpi / 72.0
+    glyphs = [g for g in glyphs if not _is_garbage(g.text)]
+    lines: list[Line] = []
+    for row in _rows(glyphs):
+        for piece in _split_row(row, is_space, rules, gap_factor):
+            lines.append(_make_line(piece, scale, crop[0], crop[1], 0))
+    # Bands come top to bottom and pieces left to right: a stable order; reading order is layout's job.
+    for k, ln in enumerate(lines, 1):
+        ln.id = f"l{k}"
+    return TextPage(
+        width=round(width_pt * scale),
+        height=round(height_pt * scale),
+        lines=lines,
+        dpi=float(dpi),
+        provenance=[
+            ProcessingStep(
+                stage="ocr",
+                name="pdf-text",
+                version=_version("pdfplumber"),
+                settings={"dpi": dpi, "source": src.label},
+            )
+        ],
+    )
+
+
+def _version(dist: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return ""
