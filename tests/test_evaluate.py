@@ -394,6 +394,20 @@ def test_page_xml_reading_order_nested_groups(tmp_path: Path) -> None:
     assert isinstance(load_ground_truth(f), type(tp))
 
 
+def test_page_xml_folder_matches_pages_by_file_name(tmp_path: Path) -> None:
+    for name in ("scan-b", "scan-a"):
+        (tmp_path / f"{name}.page.xml").write_text(_PAGE_2019, encoding="utf-8")
+    pages = load_ground_truth(tmp_path)
+    assert isinstance(pages, list) and [p.source for p in pages] == ["scan-a", "scan-b"]
+    good = _page_from_truth(pages[0], pages[0].reading_order, new_ids=True).pages[0]
+    bad = _page_from_truth(pages[1], pages[1].reading_order[::-1], new_ids=True).pages[0]
+    good.source, good.number = "scan-a.png", 2  # numbers disagree with the truth: names decide
+    bad.source, bad.number = "scan-b.png", 1
+    report = evaluate(pages, Edition("pred", pages=[bad, good]))
+    dist = {p.page: p.order_distance for p in report.pages}
+    assert dist[1] == 0.0 and dist[2] is not None and dist[2] > 0.5
+
+
 def _page_from_truth(tp, order: list[str], *, new_ids: bool) -> Edition:
     """A predicted page with one block per truth region, read in ``order``."""
     page = Page(1, f"{tp.source}.tif", tp.width, tp.height)

@@ -168,9 +168,9 @@ def _score_articles(truth: Edition, pred: Edition, settings: EvalSettings, repor
 
 def _pred_page(truth_page: TruthPage, pred: Edition, by_name: bool) -> Page | None:
     if by_name:
+        names = {n.split(".")[0] for n in (truth_page.source, truth_page.image) if n}
         for p in pred.pages:
-            stem = Path(p.source).name.split(".")[0]
-            if stem and stem == truth_page.source.split(".")[0]:
+            if Path(p.source).name.split(".")[0] in names:
                 return p
         if len(pred.pages) == 1:
             return pred.pages[0]

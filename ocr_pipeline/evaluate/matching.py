@@ -45,6 +45,21 @@ def overlap(a: Profile, b: Profile) -> int:
     return sum(min(c, big.grams[g]) for g, c in small.grams.items() if g in big.grams)
 
 
+def _overlaps(truth: list[Profile], predicted: list[Profile]) -> list[list[int]]:
+    """All pairwise overlaps through an inverted index: most grams occur in few articles."""
+    index: dict[str, list[tuple[int, int]]] = {}
+    for j, b in enumerate(predicted):
+        for g, c in b.grams.items():
+            index.setdefault(g, []).append((j, c))
+    out = [[0] * len(predicted) for _ in truth]
+    for i, a in enumerate(truth):
+        row = out[i]
+        for g, c in a.grams.items():
+            for j, pc in index.get(g, ()):
+                row[j] += c if c < pc else pc
+    return out
+
+
 @dataclass(slots=True)
 class Matching:
     """Result of matching n truth items to m predicted items (by index)."""
@@ -99,7 +114,7 @@ def match_texts(
     """
     tp = [profile(t) for t in truth]
     pp = [profile(p) for p in predicted]
-    ov = [[overlap(a, b) for b in pp] for a in tp]
+    ov = _overlaps(tp, pp)
     sim = [
         [(2 * ov[i][j] / (a.size + b.size)) if a.size + b.size else 0.0 for j, b in enumerate(pp)]
         for i, a in enumerate(tp)

@@ -81,6 +81,8 @@ class TruthPage:
     regions: list[TruthRegion] = field(default_factory=list)
     reading_order: list[str] = field(default_factory=list)
     source: str = ""
+    # PAGE @imageFilename: the prediction's page may be named after the image rather than the XML file.
+    image: str = ""
     # Whether kinds are meaningful (a PAGE region without @type, or a model block of kind "text", is not).
     has_kinds: bool = True
 
@@ -234,6 +236,7 @@ def read_page_xml(path: str | Path, *, number: int = 1) -> TruthPage:
         regions=regions,
         reading_order=order,
         source=stem,
+        image=Path(page_el.get("imageFilename", "")).name,
         has_kinds=typed > 0,
     )
 
