@@ -1,0 +1,716 @@
+"""PP-OCRv4 detection + recognition (+ optional angle classifier) on ONNX Runtime.
+
+The ONNX models ship inside the ``rapidocr_onnxruntime`` 1.4.x wheel, so this engine works offline on a
+fresh machine. Pre- and post-processing live here rather than in rapidocr's ``RapidOCR`` pipeline so that
+we control what matters on newspaper pages: thread count and graph optimisation, the execution provider,
+the detection resolution, per-region detection (so no line crosses a column gutter), batched recognition
+and character boxes taken from the CTC column positions.
+
+``options.extra`` keys (all optional):
+
+- ``use_cls`` (bool, False): run the 0/180 degree text-line classifier.
+- ``det_limit_side_len`` (int) / ``det_limit_type`` ("max" | "min"): detection resolution, see
+  :class:`PPOCRSettings`.
+- ``det_thresh``, ``det_box_thresh``, ``det_unclip_ratio``, ``det_max_candidates``: DB post-processing.
+- ``rec_batch_num`` (int): text lines per recognition batch.
+- ``text_score`` (float): lines whose mean character probability is below this are dropped.
+- ``graph_opt`` ("disable" | "basic" | "extended" | "all").
+- ``insert_spaces`` (bool): re-insert word spaces from gaps; default True for Latin-script ``lang``.
+- ``space_gap_ratio`` (float, 0.35): a gap wider than this share of the median character pitch is a space.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import logging
+import math
+import time
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ocr_pipeline.engines.base import EngineInfo, EngineOptions, OcrEngine
+from ocr_pipeline.errors import ConfigError, EngineError, MissingDependencyError
+from ocr_pipeline.model import BBox, Char, Line
+
+if TYPE_CHECKING:
+    import onnxruntime as ort
+
+log = logging.getLogger(__name__)
+
+DET_MODEL = "ch_PP-OCRv4_det_infer.onnx"
+REC_MODEL = "ch_PP-OCRv4_rec_infer.onnx"
+CLS_MODEL = "ch_ppocr_mobile_v2.0_cls_infer.onnx"
+
+# Languages written in the Latin script: the ch model reads their letters but drops word spaces.
+LATIN_LANGS = frozenset(
+    "en de fr es it pt nl sv da no nb nn fi is pl cs sk sl hr bs sr-latn hu ro ca gl eu et lv lt tr az "
+    "id ms vi tl sq ga cy mt af sw la eo lb rm frk".split()
+)
+
+_REC_HEIGHT = 48
+_REC_MIN_WIDTH = 320  # PaddleOCR pads every batch to at least this width (ratio 320/48)
+_CLS_SHAPE = (48, 192)
+
+
+def is_latin_lang(lang: str) -> bool:
+    code = lang.lower().replace("_", "-")
+    return code in LATIN_LANGS or code.split("-")[0] in LATIN_LANGS
+
+
+@dataclass(slots=True)
+class PPOCRSettings:
+    """Engine settings, validated; built from ``EngineOptions.extra``.
+
+    Detection resolution: ``det_limit_type="max"`` shrinks the page so that its longer side is at most
+    ``det_limit_side_len`` (never enlarges); ``"min"`` enlarges it so that the shorter side is at least that
+    (never shrinks). The default, ``max`` 2400, keeps a 2,400 x 3,400 px page at 0.71 scale, where 30 px
+    body text stays ~21 px high and lines of neighbouring columns stay apart; at 960 they merge.
+    """
+
+    use_cls: bool = False
+    det_limit_side_len: int = 2400
+    det_limit_type: str = "max"
+    det_thresh: float = 0.3
+    det_box_thresh: float = 0.5
+    det_unclip_ratio: float = 1.6
+    det_max_candidates: int = 5000
+    rec_batch_num: int = 8
+    cls_thresh: float = 0.9
+    text_score: float = 0.5
+    graph_opt: str = "all"
+    insert_spaces: bool | None = None  # None: decided by the language
+    space_prob: float = 0.005
+    space_gap_ratio: float = 0.0
+
+    @classmethod
+    def from_extra(cls, extra: dict[str, Any]) -> PPOCRSettings:
+        known = {f.name: f for f in fields(cls)}
+        kwargs: dict[str, Any] = {}
+        for key, value in extra.items():
+            if key not in known:
+                continue  # other engines' options share the dict
+            kwargs[key] = value
+        try:
+            s = cls(**kwargs)
+        except TypeError as exc:  # pragma: no cover - dataclass signature mismatch
+            raise ConfigError(f"ppocr options: {exc}") from exc
+        s.validate()
+        return s
+
+    def validate(self) -> None:
+        if self.det_limit_type not in ("max", "min"):
+            raise ConfigError(f"ppocr det_limit_type must be 'max' or 'min', not {self.det_limit_type!r}")
+        if not 32 <= int(self.det_limit_side_len) <= 20000:
+            raise ConfigError(f"ppocr det_limit_side_len out of range: {self.det_limit_side_len}")
+        if int(self.rec_batch_num) < 1:
+            raise ConfigError("ppocr rec_batch_num must be >= 1")
+        if self.graph_opt not in ("disable", "basic", "extended", "all"):
+            raise ConfigError(f"ppocr graph_opt must be disable|basic|extended|all, not {self.graph_opt!r}")
+        for name in ("det_thresh", "det_box_thresh", "text_score", "cls_thresh"):
+            v = float(getattr(self, name))
+            if not 0.0 <= v <= 1.0:
+                raise ConfigError(f"ppocr {name} must be within 0..1, not {v}")
+
+
+def _default_model_dir() -> Path | None:
+    spec = importlib.util.find_spec("rapidocr_onnxruntime")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0]) / "models"
+
+
+def _version(dist: str) -> str:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return ""
+
+
+# --- geometry helpers ------------------------------------------------------------------------------
+
+def _order_quad(pts: np.ndarray) -> np.ndarray:
+    """Order 4 points as top-left, top-right, bottom-right, bottom-left."""
+    xs = pts[np.argsort(pts[:, 0], kind="stable")]
+    left = xs[:2][np.argsort(xs[:2, 1], kind="stable")]
+    right = xs[2:][np.argsort(xs[2:, 1], kind="stable")]
+    return np.array([left[0], right[0], right[1], left[1]], dtype=np.float32)
+
+
+@dataclass(slots=True)
+class _Crop:
+    """A text-line image cut out of the page, and the matrix mapping its pixels back to the page."""
+
+    image: np.ndarray  # BGR uint8, text reads left to right
+    to_page: np.ndarray  # 3x3 homography: crop coords -> page coords
+    quad: np.ndarray  # 4x2 page polygon of the detected box
+    region: int  # index of the region the box was detected in (0 for the whole page)
+
+
+def _cut_line(page: np.ndarray, quad: np.ndarray, region: int, pad_ratio: float = 0.25) -> _Crop:
+    import cv2
+
+    w = max(int(round(max(np.linalg.norm(quad[0] - quad[1]), np.linalg.norm(quad[2] - quad[3])))), 1)
+    h = max(int(round(max(np.linalg.norm(quad[0] - quad[3]), np.linalg.norm(quad[1] - quad[2])))), 1)
+    dst = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
+    m = cv2.getPerspectiveTransform(quad.astype(np.float32), dst)
+    crop = cv2.warpPerspective(page, m, (w, h), borderMode=cv2.BORDER_REPLICATE, flags=cv2.INTER_CUBIC)
+    if h / w >= 1.5:
+        # Vertical text (CJK headlines): turn it so that it reads left to right, as the model expects.
+        crop = np.ascontiguousarray(np.rot90(crop))
+        rot = np.array([[0, 1, 0], [-1, 0, w], [0, 0, 1]], dtype=np.float64)
+        m = rot @ m
+    if pad_ratio > 0:
+        # CTC recognisers often drop a character that touches the crop's end (a trailing comma or
+        # full stop): pad both ends with the paper colour. Padding, not a wider cut, so that nothing of
+        # a neighbouring column comes in.
+        ch = crop.shape[0]
+        pad = max(2, int(round(ch * pad_ratio)))
+        edge = np.concatenate([crop[:, :2].reshape(-1, crop.shape[2]), crop[:, -2:].reshape(-1, crop.shape[2])])
+        paper = np.median(edge, axis=0).astype(np.uint8).tolist()
+        crop = cv2.copyMakeBorder(crop, 0, 0, pad, pad, cv2.BORDER_CONSTANT, value=paper)
+        shift = np.array([[1, 0, pad], [0, 1, 0], [0, 0, 1]], dtype=np.float64)
+        m = shift @ m
+    return _Crop(image=crop, to_page=np.linalg.inv(m), quad=quad, region=region)
+
+
+def _reading_sort(quads: list[np.ndarray]) -> list[np.ndarray]:
+    """Top to bottom; boxes of one printed line (detection may split a justified line at wide word
+    gaps, and their tops differ by a few pixels) left to right."""
+    items = sorted(quads, key=lambda q: float(q[:, 1].mean()))
+    rows: list[list[np.ndarray]] = []
+    row_span: tuple[float, float] = (0.0, 0.0)
+    for q in items:
+        y0, y1 = float(q[:, 1].min()), float(q[:, 1].max())
+        if rows:
+            overlap = min(y1, row_span[1]) - max(y0, row_span[0])
+            if overlap >= 0.5 * min(y1 - y0, row_span[1] - row_span[0]):
+                rows[-1].append(q)
+                row_span = (min(y0, row_span[0]), max(y1, row_span[1]))
+                continue
+        rows.append([q])
+        row_span = (y0, y1)
+    return [q for row in rows for q in sorted(row, key=lambda q: float(q[:, 0].min()))]
+
+
+def _map_points(h: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    p = np.hstack([pts.astype(np.float64), np.ones((len(pts), 1))]) @ h.T
+    return p[:, :2] / p[:, 2:3]
+
+
+def _box_of(points: np.ndarray) -> BBox:
+    return (
+        float(points[:, 0].min()),
+        float(points[:, 1].min()),
+        float(points[:, 0].max()),
+        float(points[:, 1].max()),
+    )
+
+
+# --- recognition decoding --------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class _Decoded:
+    chars: list[str]
+    probs: list[float]
+    # Centre of each character's CTC run, and its first/last column, in crop pixels.
+    centers: list[float]
+    starts: list[float]
+    ends: list[float]
+    # Highest probability of the model's space class in the columns between character i and i+1.
+    space_prob: list[float]
+
+
+def _ctc_decode(pred: np.ndarray, charset: list[str], col_px: float) -> _Decoded:
+    """Greedy CTC decoding keeping, for each character, where in the line its columns are.
+
+    ``col_px``: width of one output column in crop pixels.
+    """
+    idx = pred.argmax(axis=1)
+    prob = pred.max(axis=1)
+    space = pred[:, -1]
+    out = _Decoded([], [], [], [], [], [])
+    last_end = -1
+    t = 0
+    n = len(idx)
+    while t < n:
+        k = int(idx[t])
+        u = t
+        while u + 1 < n and idx[u + 1] == k:
+            u += 1
+        if k != 0:
+            if out.chars:
+                between = space[last_end:t]
+                out.space_prob.append(float(between.max()) if len(between) else 0.0)
+            last_end = u + 1
+            out.chars.append(charset[k])
+            out.probs.append(float(prob[t : u + 1].max()))
+            out.centers.append((t + u + 1) / 2 * col_px)
+            out.starts.append(t * col_px)
+            out.ends.append((u + 1) * col_px)
+        t = u + 1
+    if out.chars:
+        out.space_prob.append(0.0)
+    return out
+
+
+def _is_cjk(ch: str) -> bool:
+    o = ord(ch)
+    return (
+        0x4E00 <= o <= 0x9FFF
+        or 0x3400 <= o <= 0x4DBF
+        or 0x3000 <= o <= 0x303F
+        or 0xFF00 <= o <= 0xFFEF
+        or 0x3040 <= o <= 0x30FF
+        or 0xAC00 <= o <= 0xD7AF
+        or 0x20000 <= o <= 0x2FFFF
+    )
+
+
+def _ink_columns(crop: np.ndarray) -> np.ndarray:
+    """Boolean per crop column: does it hold ink? Otsu on the line crop, so it adapts to the print."""
+    import cv2
+
+    gray = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
+    if gray.size == 0:
+        return np.zeros(0, dtype=bool)
+    _, binary = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    h = binary.shape[0]
+    # Ignore the top/bottom tenth: neighbouring lines' ascenders/descenders leak into a detected box.
+    band = binary[h // 10 : h - h // 10] if h >= 10 else binary
+    counts = (band > 0).sum(axis=0)
+    return counts > max(1, band.shape[0] // 40)
+
+
+def _widest_blank(ink: np.ndarray, a: float, b: float) -> tuple[int, int]:
+    """The widest run of ink-free columns within [a, b): (start, length); length 0 when none."""
+    lo = max(int(math.floor(a)), 0)
+    hi = min(int(math.ceil(b)), len(ink))
+    best = (lo, 0)
+    run_start = None
+    for x in range(lo, hi):
+        if not ink[x]:
+            if run_start is None:
+                run_start = x
+            if x - run_start + 1 > best[1]:
+                best = (run_start, x - run_start + 1)
+        else:
+            run_start = None
+    return best
+
+
+def _char_extents(dec: _Decoded, crop_w: float, crop_h: float) -> list[tuple[float, float]]:
+    """Left/right x of each character in crop pixels.
+
+    CTC puts a character on one or two columns near its centre, so the extent is estimated: half the
+    pitch to each neighbour, capped at half the typical character width (the median pitch, or the line
+    height for CJK characters, which are square).
+    """
+    n = len(dec.centers)
+    if n == 0:
+        return []
+    pitches = np.diff(dec.centers) if n > 1 else np.array([crop_h * 0.6])
+    median_pitch = float(np.median(pitches)) if len(pitches) else crop_h * 0.6
+    out = []
+    for i, c in enumerate(dec.centers):
+        half = (crop_h * 0.45) if _is_cjk(dec.chars[i]) else median_pitch / 2
+        left = c - half
+        right = c + half
+        if i > 0:
+            left = max(left, (dec.centers[i - 1] + c) / 2)
+        if i + 1 < n:
+            right = min(right, (c + dec.centers[i + 1]) / 2)
+        out.append((max(0.0, left), min(crop_w, right)))
+    return out
+
+
+def _insert_spaces(
+    dec: _Decoded, ink: np.ndarray, *, prob_threshold: float, gap_ratio: float, latin_only_pairs: bool
+) -> list[int]:
+    """Indexes i after which a word space belongs (between character i and i+1).
+
+    The ch model has a space class but, on tight or blurred print, its argmax between two words is the
+    CTC blank. The space class still rises there: on rendered Latin text its peak between words was
+    >= 0.018 and within words <= 0.0013, so ``prob_threshold`` (default 0.005) separates them.
+    As a second rule, an ink-free gap wider than ``gap_ratio`` times the median character pitch is a
+    space (``gap_ratio`` <= 0 turns it off; 0.35 put spaces inside words at 16-20 px, see the report).
+    ``latin_only_pairs``: only between two Latin letters or digits (CJK lines with English words).
+    """
+    n = len(dec.chars)
+    if n < 2:
+        return []
+    median_pitch = 0.0
+    if gap_ratio > 0 and len(ink):
+        pitches = np.diff(dec.centers)
+        # Spaces inflate the pitch; the lower part of the pitches is the pitch within words.
+        median_pitch = float(np.median(pitches[pitches <= np.median(pitches) * 1.5]))
+    out = []
+    for i in range(n - 1):
+        a, b = dec.chars[i], dec.chars[i + 1]
+        if a == " " or b == " " or _is_cjk(a) or _is_cjk(b):
+            continue
+        if latin_only_pairs and not (a.isascii() and a.isalnum() and b.isascii() and b.isalnum()):
+            continue
+        if dec.space_prob[i] > prob_threshold:
+            out.append(i)
+        elif median_pitch > 0:
+            _, blank = _widest_blank(ink, dec.centers[i], dec.centers[i + 1])
+            if blank > gap_ratio * median_pitch:
+                out.append(i)
+    return out
+
+
+# --- the engine ------------------------------------------------------------------------------------
+
+class PPOCREngine(OcrEngine):
+    """PaddleOCR PP-OCRv4 (det + rec, optional cls) on ONNX Runtime; the default engine."""
+
+    name = "ppocr"
+    description = "PP-OCRv4 detection + recognition on ONNX Runtime (models from rapidocr-onnxruntime)"
+
+    def __init__(self, options: EngineOptions | None = None) -> None:
+        super().__init__(options)
+        self.settings = PPOCRSettings.from_extra(self.options.extra)
+        if self.options.device not in ("cpu", "cuda"):
+            raise ConfigError(f"ppocr device must be 'cpu' or 'cuda', not {self.options.device!r}")
+        if self.options.threads is not None and self.options.threads < 1:
+            raise ConfigError(f"threads must be >= 1, not {self.options.threads}")
+        self._det: ort.InferenceSession | None = None
+        self._rec: ort.InferenceSession | None = None
+        self._cls: ort.InferenceSession | None = None
+        self._charset: list[str] = []
+        self._db: Any = None
+        # Seconds spent in each stage since the engine was made (for benchmarks and the report).
+        self.timings: dict[str, float] = {"det": 0.0, "cls": 0.0, "rec": 0.0}
+
+    # -- description ------------------------------------------------------------------------------
+
+    @classmethod
+    def _model_paths(cls, model_dir: str | None) -> tuple[Path | None, str]:
+        folder = Path(model_dir) if model_dir else _default_model_dir()
+        if folder is None:
+            return None, "rapidocr-onnxruntime is not installed: pip install 'rapidocr-onnxruntime>=1.4,<1.5'"
+        missing = [m for m in (DET_MODEL, REC_MODEL) if not (folder / m).is_file()]
+        if missing:
+            return None, f"model files missing in {folder}: {', '.join(missing)}"
+        return folder, ""
+
+    @classmethod
+    def info(cls) -> EngineInfo:
+        if importlib.util.find_spec("onnxruntime") is None:
+            return EngineInfo(
+                name=cls.name,
+                available=False,
+                reason="onnxruntime is not installed: pip install onnxruntime",
+                description=cls.description,
+            )
+        folder, reason = cls._model_paths(None)
+        models = [DET_MODEL, REC_MODEL, CLS_MODEL]
+        version = f"onnxruntime {_version('onnxruntime')}, rapidocr-onnxruntime {_version('rapidocr-onnxruntime')}"
+        return EngineInfo(
+            name=cls.name,
+            available=folder is not None,
+            version=version,
+            models=models,
+            reason=reason,
+            description=cls.description,
+        )
+
+    def provenance(self):  # type: ignore[no-untyped-def]
+        step = super().provenance()
+        s = self.settings
+        step.settings.update(
+            {
+                "use_cls": s.use_cls,
+                "det_limit_side_len": s.det_limit_side_len,
+                "det_limit_type": s.det_limit_type,
+                "insert_spaces": self._spaces_on(),
+            }
+        )
+        return step
+
+    # -- sessions ---------------------------------------------------------------------------------
+
+    def _session(self, path: Path) -> ort.InferenceSession:
+        try:
+            import onnxruntime as ort
+        except ImportError as exc:
+            raise MissingDependencyError("onnxruntime is not installed: pip install onnxruntime") from exc
+        so = ort.SessionOptions()
+        so.log_severity_level = 3
+        so.graph_optimization_level = {
+            "disable": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
+            "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
+            "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+            "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
+        }[self.settings.graph_opt]
+        if self.options.threads:
+            so.intra_op_num_threads = int(self.options.threads)
+        so.inter_op_num_threads = 1
+        if self.options.device == "cuda":
+            if "CUDAExecutionProvider" not in ort.get_available_providers():
+                raise MissingDependencyError(
+                    "device 'cuda' asked for, but this onnxruntime has no CUDAExecutionProvider "
+                    f"(available: {', '.join(ort.get_available_providers())}); "
+                    "pip uninstall onnxruntime && pip install 'ocr-pipeline[gpu]' (onnxruntime-gpu matching "
+                    "your CUDA), or use device 'cpu'"
+                )
+            providers: list[Any] = ["CUDAExecutionProvider", "CPUExecutionProvider"]
+        else:
+            providers = ["CPUExecutionProvider"]
+        try:
+            sess = ort.InferenceSession(str(path), sess_options=so, providers=providers)
+        except Exception as exc:
+            raise EngineError(f"cannot load ONNX model: {exc}", path=str(path)) from exc
+        if self.options.device == "cuda" and sess.get_providers()[0] != "CUDAExecutionProvider":
+            raise EngineError(
+                "onnxruntime could not start the CUDA provider (check the CUDA/cuDNN libraries); "
+                "use device 'cpu'",
+                path=str(path),
+            )
+        return sess
+
+    def _load(self) -> None:
+        if self._det is not None:
+            return
+        folder, reason = self._model_paths(self.options.model_dir)
+        if folder is None:
+            raise MissingDependencyError(reason)
+        try:
+            from rapidocr_onnxruntime.ch_ppocr_det.utils import DBPostProcess
+        except ImportError as exc:
+            raise MissingDependencyError(
+                "rapidocr-onnxruntime is not installed: pip install 'rapidocr-onnxruntime>=1.4,<1.5'"
+            ) from exc
+        s = self.settings
+        self._db = DBPostProcess(
+            thresh=s.det_thresh,
+            box_thresh=s.det_box_thresh,
+            max_candidates=s.det_max_candidates,
+            unclip_ratio=s.det_unclip_ratio,
+            score_mode="fast",
+            use_dilation=True,
+        )
+        rec = self._session(folder / REC_MODEL)
+        meta = rec.get_modelmeta().custom_metadata_map
+        if "character" not in meta:
+            raise EngineError("recognition model has no 'character' list in its metadata", path=str(folder))
+        # Index 0 is the CTC blank; the model's last class is the space.
+        self._charset = ["<blank>", *meta["character"].splitlines(), " "]
+        self._rec = rec
+        if s.use_cls:
+            if not (folder / CLS_MODEL).is_file():
+                raise MissingDependencyError(f"angle classifier model missing: {folder / CLS_MODEL}")
+            self._cls = self._session(folder / CLS_MODEL)
+        self._det = self._session(folder / DET_MODEL)
+        log.debug("ppocr models loaded from %s", folder)
+
+    # -- detection --------------------------------------------------------------------------------
+
+    def _det_scale(self, h: int, w: int) -> tuple[int, int]:
+        s = self.settings
+        limit = int(s.det_limit_side_len)
+        if s.det_limit_type == "max":
+            ratio = min(1.0, limit / max(h, w))
+        else:
+            ratio = max(1.0, limit / min(h, w))
+        rh = max(32, int(round(h * ratio / 32)) * 32)
+        rw = max(32, int(round(w * ratio / 32)) * 32)
+        return rh, rw
+
+    def detect(self, image: np.ndarray) -> list[np.ndarray]:
+        """Text-line quadrilaterals (4x2 float32, page pixels) in a BGR image."""
+        import cv2
+
+        self._load()
+        assert self._det is not None
+        h, w = image.shape[:2]
+        if h < 4 or w < 4:
+            return []
+        rh, rw = self._det_scale(h, w)
+        t0 = time.perf_counter()
+        resized = cv2.resize(image, (rw, rh), interpolation=cv2.INTER_LINEAR if rw < w else cv2.INTER_CUBIC)
+        x = (resized.astype(np.float32) / 255.0 - 0.5) / 0.5
+        x = x.transpose(2, 0, 1)[None]
+        try:
+            pred = self._det.run(None, {self._det.get_inputs()[0].name: x})[0]
+        except Exception as exc:
+            raise EngineError(f"ppocr detection failed: {exc}") from exc
+        boxes, _scores = self._db(pred, (h, w))
+        quads = []
+        for b in boxes:
+            q = _order_quad(np.asarray(b, dtype=np.float32))
+            q[:, 0] = np.clip(q[:, 0], 0, w)
+            q[:, 1] = np.clip(q[:, 1], 0, h)
+            if np.linalg.norm(q[0] - q[1]) <= 3 or np.linalg.norm(q[0] - q[3]) <= 3:
+                continue
+            quads.append(q)
+        self.timings["det"] += time.perf_counter() - t0
+        return quads
+
+    # -- classification / recognition -------------------------------------------------------------
+
+    def _classify(self, crops: list[_Crop]) -> None:
+        """Turn crops the classifier reads as upside down (180 degrees) the right way up."""
+        import cv2
+
+        assert self._cls is not None
+        t0 = time.perf_counter()
+        ch, cw = _CLS_SHAPE
+        batch = max(1, int(self.settings.rec_batch_num))
+        for b0 in range(0, len(crops), batch):
+            part = crops[b0 : b0 + batch]
+            xs = []
+            for c in part:
+                h, w = c.image.shape[:2]
+                rw = min(cw, max(1, int(math.ceil(ch * w / h))))
+                im = cv2.resize(c.image, (rw, ch)).astype(np.float32) / 255.0
+                x = np.zeros((3, ch, cw), dtype=np.float32)
+                x[:, :, :rw] = ((im - 0.5) / 0.5).transpose(2, 0, 1)
+                xs.append(x)
+            out = self._cls.run(None, {self._cls.get_inputs()[0].name: np.stack(xs)})[0]
+            for c, p in zip(part, out, strict=True):
+                if int(p.argmax()) == 1 and float(p[1]) > self.settings.cls_thresh:
+                    h, w = c.image.shape[:2]
+                    c.image = np.ascontiguousarray(c.image[::-1, ::-1])
+                    flip = np.array([[-1, 0, w], [0, -1, h], [0, 0, 1]], dtype=np.float64)
+                    c.to_page = c.to_page @ np.linalg.inv(flip)
+        self.timings["cls"] += time.perf_counter() - t0
+
+    def _recognize_crops(self, crops: list[_Crop]) -> list[_Decoded]:
+        """Batched recognition; crops are sorted by aspect ratio so a batch pads little."""
+        import cv2
+
+        assert self._rec is not None
+        t0 = time.perf_counter()
+        results: list[_Decoded | None] = [None] * len(crops)
+        ratios = [c.image.shape[1] / max(1, c.image.shape[0]) for c in crops]
+        order = np.argsort(ratios, kind="stable")
+        batch = int(self.settings.rec_batch_num)
+        name = self._rec.get_inputs()[0].name
+        for b0 in range(0, len(order), batch):
+            ids = [int(i) for i in order[b0 : b0 + batch]]
+            max_ratio = max(_REC_MIN_WIDTH / _REC_HEIGHT, *(ratios[i] for i in ids))
+            width = int(_REC_HEIGHT * max_ratio)
+            x = np.zeros((len(ids), 3, _REC_HEIGHT, width), dtype=np.float32)
+            scales = []
+            for j, i in enumerate(ids):
+                im = crops[i].image
+                h, w = im.shape[:2]
+                rw = min(width, max(1, int(math.ceil(_REC_HEIGHT * w / h))))
+                r = cv2.resize(im, (rw, _REC_HEIGHT)).astype(np.float32) / 255.0
+                x[j, :, :, :rw] = ((r - 0.5) / 0.5).transpose(2, 0, 1)
+                scales.append(w / rw)
+            try:
+                pred = self._rec.run(None, {name: x})[0]
+            except Exception as exc:
+                raise EngineError(f"ppocr recognition failed: {exc}") from exc
+            col = width / pred.shape[1]  # input pixels per output column
+            for j, i in enumerate(ids):
+                results[i] = _ctc_decode(pred[j], self._charset, col * scales[j])
+        self.timings["rec"] += time.perf_counter() - t0
+        return [r if r is not None else _Decoded([], [], [], [], [], []) for r in results]
+
+    # -- assembling lines -------------------------------------------------------------------------
+
+    def _spaces_on(self) -> bool:
+        s = self.settings.insert_spaces
+        return is_latin_lang(self.options.lang) if s is None else bool(s)
+
+    def _make_line(self, crop: _Crop, dec: _Decoded) -> Line | None:
+        # The model's own space class: keep it, but do not give it a box of its own width.
+        if not dec.chars:
+            return None
+        ch, cw = crop.image.shape[:2]
+        latin = self._spaces_on()
+        spaces: list[int] = []
+        wanted = self.settings.insert_spaces is not False
+        if wanted and (latin or any(c.isascii() and c.isalpha() for c in dec.chars)):
+            st = self.settings
+            ink = _ink_columns(crop.image) if st.space_gap_ratio > 0 else np.zeros(0, dtype=bool)
+            spaces = _insert_spaces(
+                dec, ink, prob_threshold=st.space_prob, gap_ratio=st.space_gap_ratio, latin_only_pairs=not latin
+            )
+        extents = _char_extents(dec, cw, ch)
+        chars: list[Char] = []
+        space_after = set(spaces)
+        for i, (text, prob) in enumerate(zip(dec.chars, dec.probs, strict=True)):
+            x0, x1 = extents[i]
+            corners = np.array([[x0, 0], [x1, 0], [x1, ch], [x0, ch]], dtype=np.float64)
+            chars.append(Char(text=text, bbox=_box_of(_map_points(crop.to_page, corners)), confidence=prob))
+            if i in space_after:
+                nx0 = extents[i + 1][0]
+                gap = np.array([[x1, 0], [nx0, 0], [nx0, ch], [x1, ch]], dtype=np.float64)
+                chars.append(Char(text=" ", bbox=_box_of(_map_points(crop.to_page, gap)), confidence=prob))
+        # Strip spaces the model put at the ends; collapse doubled ones.
+        cleaned: list[Char] = []
+        for c in chars:
+            if c.text == " " and (not cleaned or cleaned[-1].text == " "):
+                continue
+            cleaned.append(c)
+        while cleaned and cleaned[-1].text == " ":
+            cleaned.pop()
+        if not cleaned:
+            return None
+        text = "".join(c.text for c in cleaned)
+        conf = float(np.mean(dec.probs))
+        if conf < self.settings.text_score:
+            return None
+        poly = [(float(x), float(y)) for x, y in crop.quad]
+        return Line(
+            id="",
+            bbox=_box_of(crop.quad),
+            text=text,
+            confidence=min(1.0, max(0.0, conf)),
+            polygon=poly,
+            chars=cleaned,
+        )
+
+    def recognize(self, image: np.ndarray, *, regions: list[BBox] | None = None) -> list[Line]:
+        import cv2
+
+        if image is None or image.size == 0:
+            raise EngineError("empty image")
+        if image.dtype != np.uint8:
+            raise EngineError(f"expected an 8-bit image, got {image.dtype}")
+        if image.ndim == 2:
+            bgr = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+        elif image.ndim == 3 and image.shape[2] == 4:
+            bgr = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+        elif image.ndim == 3 and image.shape[2] == 3:
+            bgr = image
+        else:
+            raise EngineError(f"unsupported image shape {image.shape}")
+        self._load()
+        H, W = bgr.shape[:2]
+        rects: list[tuple[int, int, int, int]] = []
+        for r in regions if regions is not None else [(0, 0, W, H)]:
+            x0, y0 = max(0, int(math.floor(r[0]))), max(0, int(math.floor(r[1])))
+            x1, y1 = min(W, int(math.ceil(r[2]))), min(H, int(math.ceil(r[3])))
+            rects.append((x0, y0, x1, y1))
+        crops: list[_Crop] = []
+        for ri, (x0, y0, x1, y1) in enumerate(rects):
+            if x1 - x0 < 4 or y1 - y0 < 4:
+                continue
+            sub = bgr[y0:y1, x0:x1]
+            for q in _reading_sort(self.detect(sub)):
+                q = q + np.array([x0, y0], dtype=np.float32)
+                crops.append(_cut_line(bgr, q, ri))
+        if not crops:
+            return []
+        if self.settings.use_cls:
+            self._classify(crops)
+        decoded = self._recognize_crops(crops)
+        lines: list[Line] = []
+        for crop, dec in zip(crops, decoded, strict=True):
+            line = self._make_line(crop, dec)
+            if line is not None:
+                lines.append(line)
+        log.debug("ppocr: %d lines in %d region(s)", len(lines), len(rects))
+        return lines
+
+
+__all__ = ["PPOCREngine", "PPOCRSettings", "is_latin_lang", "LATIN_LANGS"]
