@@ -214,16 +214,16 @@ def _convert(tp: Any, value: Any) -> Any:
     if origin is Union or origin is types.UnionType:
         args = [a for a in typing.get_args(tp) if a is not type(None)]
         return _convert(args[0], value) if len(args) == 1 else value
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return from_dict(tp, value)
     if origin is list:
         (arg,) = typing.get_args(tp)
         return [_convert(arg, v) for v in value]
     if origin is tuple:
-        args = typing.get_args(tp)
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_convert(args[0], v) for v in value)
-        return tuple(_convert(a, v) for a, v in zip(args, value, strict=True))
+        targs = typing.get_args(tp)
+        if len(targs) == 2 and targs[1] is Ellipsis:
+            return tuple(_convert(targs[0], v) for v in value)
+        return tuple(_convert(a, v) for a, v in zip(targs, value, strict=True))
     if origin is dict:
         return dict(value)
     return value
