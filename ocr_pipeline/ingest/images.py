@@ -59,7 +59,8 @@ def _open(path: Path, max_pixels: int) -> Image.Image:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             im = Image.open(path)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise _bomb(path, max_pixels, str(exc)) from None
+        logger.debug("%s: %s", path, exc)
+        raise _bomb(path, max_pixels, "found by Pillow while reading the header") from None
     except UnidentifiedImageError:
         raise BadInputError(
             "not an image Pillow can read (wrong suffix or damaged file); convert it to PNG, JPEG or TIFF",
@@ -72,8 +73,8 @@ def _open(path: Path, max_pixels: int) -> Image.Image:
 
 def _bomb(path: Path, max_pixels: int, detail: str) -> BadInputError:
     return BadInputError(
-        f"image is larger than the limit of {max_pixels} pixels ({detail}); if it is a real page, raise "
-        "--max-pixels or scale it down",
+        f"image is larger than the limit of {max_pixels} pixels ({detail}): a damaged file or a decompression "
+        "bomb; if it is a real page, scale it down or raise the max_pixels setting",
         path=str(path),
     )
 
@@ -200,8 +201,8 @@ def load_raster(
             if exif_transpose:
                 im = ImageOps.exif_transpose(im) or im
             arr = _to_array(im)
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise _bomb(path, max_pixels, str(exc)) from None
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise _bomb(path, max_pixels, "found by Pillow while decoding") from None
         except MemoryError:
             raise _bomb(path, max_pixels, "out of memory while decoding") from None
         except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError) as exc:

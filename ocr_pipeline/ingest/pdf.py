@@ -36,6 +36,33 @@ def _check_file(path: Path) -> None:
         raise BadInputError("file is empty (0 bytes); copy it again from the source", path=str(path))
 
 
+_PASSWORD_ADVICE = (
+    "PDF is password-protected; remove the password (e.g. `qpdf --decrypt --password=PW in.pdf out.pdf`) and "
+    "convert the decrypted copy"
+)
+
+
+def _diagnose(path: Path, exc: Exception) -> BadInputError:
+    """Why PDFium refused a file. Its error code is global and can be left over from an earlier document
+    (an empty page tree sets none), so pdfminer gives the second opinion."""
+    import pdfplumber
+
+    try:
+        with pdfplumber.open(str(path)) as pdf:
+            n = len(pdf.pages)
+    except Exception as exc2:  # pdfminer raises many types on broken files
+        if "password" in repr(exc2).lower():
+            return BadInputError(_PASSWORD_ADVICE, path=str(path))
+        return BadInputError(f"not a readable PDF ({exc}); check that the file is complete or re-export it",
+                             path=str(path))
+    if n == 0:
+        return BadInputError("PDF has no pages; re-export it from the source", path=str(path))
+    if getattr(exc, "err_code", None) == _PDFIUM_ERR_PASSWORD:
+        return BadInputError(_PASSWORD_ADVICE, path=str(path))
+    return BadInputError(f"not a readable PDF ({exc}); check that the file is complete or re-export it",
+                         path=str(path))
+
+
 def open_pdf(path: Path) -> pypdfium2.PdfDocument:
     """Open with PDFium, turning its errors into ``BadInputError`` with advice."""
     import pypdfium2 as pdfium
@@ -44,15 +71,7 @@ def open_pdf(path: Path) -> pypdfium2.PdfDocument:
     try:
         return pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as exc:
-        if getattr(exc, "err_code", None) == _PDFIUM_ERR_PASSWORD or "password" in str(exc).lower():
-            raise BadInputError(
-                "PDF is password-protected; remove the password (e.g. `qpdf --decrypt --password=PW in.pdf "
-                "out.pdf`) and convert the decrypted copy",
-                path=str(path),
-            ) from None
-        raise BadInputError(
-            f"not a readable PDF ({exc}); check that the file is complete or re-export it", path=str(path)
-        ) from None
+        raise _diagnose(path, exc) from None
 
 
 def pdf_page_count(path: Path) -> int:
@@ -104,6 +123,12 @@ def render_pdf_page(src: PageSource, *, dpi: int = 300, max_pixels: int = 200_00
     # PDFium renders BGR(x) by default; drop a padding/alpha channel, copy so the buffer outlives the bitmap.
     if arr.ndim == 3 and arr.shape[2] == 4:
         arr = arr[:, :, :3]
+    # PDFium rounds the bitmap size up (1650.0000001 -> 1651): trim or pad to round(points * dpi / 72), the
+    # size read_text_layer reports, so text boxes and pixels share one page size.
+    arr = arr[:h_px, :w_px]
+    if arr.shape[0] < h_px or arr.shape[1] < w_px:
+        pad = ((0, h_px - arr.shape[0]), (0, w_px - arr.shape[1])) + ((0, 0),) * (arr.ndim - 2)
+        arr = np.pad(arr, pad, constant_values=255)
     return PageImage(image=np.ascontiguousarray(arr).copy(), dpi=float(dpi))
 
 
@@ -267,10 +292,7 @@ def read_text_layer(
         pdf = pdfplumber.open(str(src.path))
     except PdfminerException as exc:
         if "Password" in repr(exc):
-            raise BadInputError(
-                "PDF is password-protected; remove the password (e.g. `qpdf --decrypt`) and convert the copy",
-                path=str(src.path),
-            ) from None
+            raise BadInputError(_PASSWORD_ADVICE, path=str(src.path)) from None
         raise BadInputError(f"not a readable PDF ({exc!r}); check that the file is complete", path=str(src.path)) from None
     with pdf:
         try:
