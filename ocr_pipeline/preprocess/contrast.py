@@ -71,6 +71,7 @@ def estimate_background(gray: np.ndarray, *, tile: int | None = None) -> np.ndar
     pooled = _max_pool(gray, f)
     ph, pw = pooled.shape
     t = tile or max(8, round(max(ph, pw) / 24))
+    t = max(1, min(t, ph, pw))  # tiny images: one tile
     ny, nx = max(1, ph // t), max(1, pw // t)
     tiles = pooled[: ny * t, : nx * t].reshape(ny, t, nx, t).transpose(0, 2, 1, 3).reshape(ny, nx, t * t)
     # A high percentile rather than the max: dust and noise make single pixels too bright.

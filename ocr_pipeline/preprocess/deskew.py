@@ -118,6 +118,8 @@ def gap_score(pts: InkPoints, angle: float, *, strips: int = 8, max_gap: float =
     of Latin text do not line up from line to line. Gaps taller than ``max_gap`` of the page (photos,
     paragraph breaks, gutters) are not counted. Returns blank rows per 1,000 ink rows.
     """
+    if pts.xs.size < 50:
+        return 0.0
     prof = _profiles(pts, angle, strips)
     cap = max(3, round(max_gap * max(pts.width, pts.height)))
     total = 0
@@ -143,7 +145,7 @@ def search_angle(pts: InkPoints, max_skew: float) -> tuple[float, float, float]:
     coarse = np.arange(-max_skew, max_skew + 1e-9, 0.25)
     scores = np.array([_score(pts, float(a)) for a in coarse])
     best = float(coarse[int(np.argmax(scores))])
-    fine = np.arange(best - 0.3, best + 0.3 + 1e-9, 0.03)
+    fine = np.arange(max(best - 0.3, -max_skew), min(best + 0.3, max_skew) + 1e-9, 0.03)
     fscores = np.array([_score(pts, float(a)) for a in fine])
     i = int(np.argmax(fscores))
     angle = float(fine[i])
@@ -153,6 +155,7 @@ def search_angle(pts: InkPoints, max_skew: float) -> tuple[float, float, float]:
         den = s0 - 2 * s1 + s2
         if den < 0:
             angle += 0.5 * (s0 - s2) / den * 0.03
+    angle = float(np.clip(angle, -max_skew, max_skew))
     med = float(np.median(scores))
     conf = float(fscores[i] / med) if med > 0 else 0.0
     return angle, float(fscores[i]), conf
