@@ -459,12 +459,48 @@ def test_alto_round_trip_through_importer(exported: Path, edition: Edition) -> N
     for page in edition.pages:
         got = alto_mod.read_alto(exported / "alto" / f"page-{page.number:02d}.xml")
         assert (got.width, got.height) == (page.width, page.height)
-        by_text = {ln.id: ln for ln in got.lines}
-        assert len(got.lines) == len(page.lines)
+        back = {ln.id: ln for ln in got.lines}
+        assert set(back) == {ln.id for ln in page.lines}
         for ln in page.lines:
-            back = by_text.get(ln.id) or next(g for g in got.lines if g.bbox == pytest.approx(ln.bbox))
-            assert back.text == " ".join(xml_safe(ln.text).split())
-            assert back.bbox == pytest.approx(ln.bbox, abs=0.01)
+            assert back[ln.id].text == " ".join(xml_safe(ln.text).split())
+            assert back[ln.id].bbox == pytest.approx(ln.bbox, abs=0.01)
+            if ln.words:  # engine word boxes come back as they went out
+                assert [(w.text, w.bbox) for w in back[ln.id].words] == [(w.text, pytest.approx(w.bbox, abs=0.01))
+                                                                       for w in ln.words]
+        # Text blocks keep their lines and their reading order.
+        text_blocks = [b for b in page.blocks if b.kind != "photo"]
+        got_blocks = {b.id: b.line_ids for b in got.blocks}
+        for b in text_blocks:
+            assert got_blocks[b.id] == b.line_ids
+        want_order = [bid for bid in page.reading_order if bid in {b.id for b in text_blocks}]
+        assert [bid for bid in got.reading_order if bid in got_blocks and bid in want_order] == want_order
+    # A CJK line's words are its space-separated runs, boxed by the union of their characters.
+    p1 = alto_mod.read_alto(exported / "alto" / "page-01.xml")
+    line = next(ln for ln in p1.lines if ln.id == "p1-l4")
+    chars = edition.pages[0].line_map()["p1-l4"].chars
+    assert [w.text for w in line.words] == ["本报讯", "近年来，老城区的改造工作"]
+    assert line.words[1].bbox == pytest.approx((chars[4].bbox[0], chars[4].bbox[1], chars[-1].bbox[2], chars[-1].bbox[3]))
+
+
+def test_json_is_what_the_model_writes(tmp_path: Path) -> None:
+    from ocr_pipeline.export.jsonout import edition_json, plain
+    from ocr_pipeline.model import dumps, to_dict
+
+    ed = make_edition()
+    assert plain(ed) == to_dict(ed)
+    ed.articles[2].headline = ed.articles[2].paragraphs[0] = "no surrogates here"
+    ed.pages[1].lines[2].text = ed.pages[1].lines[3].text = "plain"
+    assert edition_json(ed) == dumps(ed) + "\n"
+
+
+def test_unwritable_output_raises_export_error(tmp_path: Path) -> None:
+    from ocr_pipeline.errors import ExportError
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    with pytest.raises(ExportError) as err:
+        export_edition(make_edition(), blocker, ["text"])
+    assert err.value.exit_code == 5
 
 
 # --- options, CLI, re-export -------------------------------------------------------------------------

@@ -24,14 +24,14 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
 from lxml import etree
 
-from ocr_pipeline.export._common import IdMaker, num, unit, xml_safe
+from ocr_pipeline.export._common import IdMaker, has_forbidden, num, unit, write_files, xml_safe
 from ocr_pipeline.model import BBox, Char, Edition, Line, Page, ProcessingStep
-from ocr_pipeline.util.fs import atomic_write_bytes
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,6 @@ XLINK_NS = "http://www.w3.org/1999/xlink"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 SCHEMA_LOCATION = f"{ALTO_NS} http://www.loc.gov/alto/v4/alto-4-4.xsd"
 
-_A = f"{{{ALTO_NS}}}"
 _SPACES = " \t\n\r"
 
 _PROCESSING_CATEGORY = {
@@ -58,40 +57,86 @@ _PROCESSING_CATEGORY = {
 }
 
 
-def _box(el: etree._Element, bbox: BBox) -> None:
+_ATTR_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
+                               "\t": "&#9;", "\n": "&#10;", "\r": "&#13;"})
+_TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+_NEEDS_ESCAPE = re.compile('[&<>"\t\n\r]')
+
+
+def _q(value: str) -> str:
+    """An attribute value, escaped (tab/newline as character references so they survive parsing)."""
+    return value.translate(_ATTR_ESCAPES) if _NEEDS_ESCAPE.search(value) else value
+
+
+class _Writer:
+    """Streams indented XML into a list of strings.
+
+    Written by hand rather than with lxml trees because a CJK page with character boxes has ~10,000
+    Glyph elements, and building them as lxml elements took three times as long as the rest of the
+    export together. Every value passes through ``_q`` / ``xml_safe``; the tests validate the output
+    against the ALTO schema, hostile text included.
+    """
+
+    def __init__(self) -> None:
+        self.parts: list[str] = ['<?xml version="1.0" encoding="UTF-8"?>\n']
+        self.stack: list[str] = []
+
+    def _start(self, tag: str, attrs: dict[str, str] | None) -> str:
+        pad = "  " * len(self.stack)
+        if not attrs:
+            return f"{pad}<{tag}"
+        return f"{pad}<{tag} " + " ".join(f'{k}="{_q(v)}"' for k, v in attrs.items())
+
+    def open(self, tag: str, attrs: dict[str, str] | None = None) -> None:
+        self.parts.append(self._start(tag, attrs) + ">\n")
+        self.stack.append(tag)
+
+    def close(self) -> None:
+        tag = self.stack.pop()
+        self.parts.append(f"{'  ' * len(self.stack)}</{tag}>\n")
+
+    def empty(self, tag: str, attrs: dict[str, str] | None = None) -> None:
+        self.parts.append(self._start(tag, attrs) + "/>\n")
+
+    def text(self, tag: str, text: str, attrs: dict[str, str] | None = None) -> None:
+        self.parts.append(f"{self._start(tag, attrs)}>{xml_safe(text).translate(_TEXT_ESCAPES)}</{tag}>\n")
+
+    def raw(self, text: str) -> None:
+        self.parts.append(text)
+
+    def bytes(self) -> bytes:
+        assert not self.stack, self.stack
+        return "".join(self.parts).encode("utf-8")
+
+
+def _box_attrs(bbox: BBox) -> dict[str, str]:
     x0, y0, x1, y1 = bbox
-    el.set("HPOS", num(x0))
-    el.set("VPOS", num(y0))
-    el.set("WIDTH", num(max(0.0, x1 - x0)))
-    el.set("HEIGHT", num(max(0.0, y1 - y0)))
+    return {"HPOS": num(x0), "VPOS": num(y0), "WIDTH": num(max(0.0, x1 - x0)), "HEIGHT": num(max(0.0, y1 - y0))}
 
 
-def _sub(parent: etree._Element, tag: str, /, **attrib: str) -> etree._Element:
-    return etree.SubElement(parent, _A + tag, attrib)
+def _box_str(bbox: BBox) -> str:
+    x0, y0, x1, y1 = bbox
+    return f'HPOS="{num(x0)}" VPOS="{num(y0)}" WIDTH="{num(max(0.0, x1 - x0))}" HEIGHT="{num(max(0.0, y1 - y0))}"'
 
 
-def _text_el(parent: etree._Element, tag: str, text: str) -> etree._Element:
-    el = etree.SubElement(parent, _A + tag)
-    el.text = xml_safe(text)
-    return el
-
-
-def _processing(desc: etree._Element, steps: Sequence[ProcessingStep], ids: IdMaker) -> list[str]:
+def _processing(w: _Writer, steps: Sequence[ProcessingStep], ids: IdMaker) -> list[str]:
     refs = []
     for i, step in enumerate(steps, start=1):
         pid = ids.make(f"PROC{i}")
         refs.append(pid)
-        el = _sub(desc, "Processing", ID=pid)
-        _text_el(el, "processingCategory", _PROCESSING_CATEGORY.get(step.stage, "other"))
-        _text_el(el, "processingStepDescription", step.stage)
+        w.open("Processing", {"ID": pid})
+        w.text("processingCategory", _PROCESSING_CATEGORY.get(step.stage, "other"))
+        w.text("processingStepDescription", step.stage)
         if step.settings:
-            _text_el(el, "processingStepSettings", json.dumps(step.settings, ensure_ascii=False, sort_keys=True, default=str))
-        sw = _sub(el, "processingSoftware")
-        _text_el(sw, "softwareName", step.name)
+            w.text("processingStepSettings", json.dumps(step.settings, ensure_ascii=False, sort_keys=True, default=str))
+        w.open("processingSoftware")
+        w.text("softwareName", step.name)
         if step.version:
-            _text_el(sw, "softwareVersion", step.version)
+            w.text("softwareVersion", step.version)
         if step.model:
-            _text_el(sw, "applicationDescription", f"model: {step.model}")
+            w.text("applicationDescription", f"model: {step.model}")
+        w.close()
+        w.close()
     return refs
 
 
@@ -115,7 +160,11 @@ def _tokens(line: Line) -> list[tuple[str, BBox | None, float, list[Char] | None
     """(content, box or None, confidence, glyph boxes or None) per space-separated word of the line."""
     if line.words and xml_safe(" ".join(w.text for w in line.words)).split() == xml_safe(line.text).split():
         return [(xml_safe(w.text), w.bbox, w.confidence, None) for w in line.words if xml_safe(w.text)]
-    aligned = _aligned_chars(line.text, line.chars)
+    text = line.text
+    aligned = _aligned_chars(text, line.chars)
+    pairs = zip(text, aligned, strict=True)
+    if has_forbidden(text):
+        pairs = ((ch, c) for ch, c in pairs if xml_safe(ch))
     tokens: list[tuple[str, BBox | None, float, list[Char] | None]] = []
     cur: list[tuple[str, Char | None]] = []
 
@@ -123,9 +172,8 @@ def _tokens(line: Line) -> list[tuple[str, BBox | None, float, list[Char] | None
         if not cur:
             return
         content = "".join(ch for ch, _ in cur)
-        boxes = [c for _, c in cur]
-        if all(c is not None for c in boxes):
-            glyphs = [c for c in boxes if c is not None]
+        glyphs = [c for _, c in cur if c is not None]
+        if len(glyphs) == len(cur):
             x0 = min(c.bbox[0] for c in glyphs)
             y0 = min(c.bbox[1] for c in glyphs)
             x1 = max(c.bbox[2] for c in glyphs)
@@ -136,10 +184,10 @@ def _tokens(line: Line) -> list[tuple[str, BBox | None, float, list[Char] | None
             tokens.append((content, None, line.confidence, None))
         cur.clear()
 
-    for ch, c in zip(line.text, aligned, strict=True):
+    for ch, c in pairs:
         if ch in _SPACES:
             flush()
-        elif xml_safe(ch):
+        else:
             cur.append((ch, c))
     flush()
     return tokens
@@ -166,46 +214,53 @@ def _estimate_boxes(line: Line, tokens: list[tuple[str, BBox | None, float, list
     return boxes
 
 
-def _text_line(parent: etree._Element, line: Line, ids: IdMaker) -> None:
-    tl = _sub(parent, "TextLine", ID=ids.make(line.id, "line_"))
-    _box(tl, line.bbox)
+def _text_line(w: _Writer, line: Line, ids: IdMaker) -> None:
     tokens = _tokens(line)
+    attrs = {"ID": ids.make(line.id, "line_"), **_box_attrs(line.bbox)}
     if not tokens:
+        w.empty("TextLine", attrs)
         return
+    w.open("TextLine", attrs)
+    pad = "  " * len(w.stack)
     boxes = _estimate_boxes(line, tokens)
     prev: BBox | None = None
+    out = []
     for (content, _, conf, glyphs), box in zip(tokens, boxes, strict=True):
         if prev is not None:
-            sp = _sub(tl, "SP")
             gap_x0, gap_x1 = prev[2], box[0]
             if gap_x1 >= gap_x0:
-                sp.set("HPOS", num(gap_x0))
-                sp.set("VPOS", num(min(prev[1], box[1])))
-                sp.set("WIDTH", num(gap_x1 - gap_x0))
-        s = _sub(tl, "String", CONTENT=content)
-        _box(s, box)
-        s.set("WC", unit(conf))
+                out.append(f'{pad}<SP HPOS="{num(gap_x0)}" VPOS="{num(min(prev[1], box[1]))}" '
+                           f'WIDTH="{num(gap_x1 - gap_x0)}"/>\n')
+            else:
+                out.append(f"{pad}<SP/>\n")
+        head = f'{pad}<String CONTENT="{_q(content)}" {_box_str(box)} WC="{unit(conf)}"'
         # Glyph CONTENT must be exactly one code point; a multi-code-point "character" (a base with a
         # combining mark from the engine) leaves the String without glyphs rather than invalid.
-        if glyphs and all(len(g.text) == 1 and xml_safe(g.text) for g in glyphs):
-            for g in glyphs:
-                ge = _sub(s, "Glyph", CONTENT=g.text)
-                ge.set("GC", unit(g.confidence))
-                _box(ge, g.bbox)
+        if glyphs and all(len(g.text) == 1 and not has_forbidden(g.text) for g in glyphs):
+            out.append(head + ">\n")
+            out.extend(f'{pad}  <Glyph CONTENT="{_q(g.text)}" GC="{unit(g.confidence)}" {_box_str(g.bbox)}/>\n'
+                       for g in glyphs)
+            out.append(f"{pad}</String>\n")
+        else:
+            out.append(head + "/>\n")
         prev = box
+    w.raw("".join(out))
+    w.close()
 
 
-def page_to_alto(page: Page, edition: Edition, extra_provenance: Sequence[ProcessingStep] = ()) -> etree._Element:
+def page_to_alto_bytes(page: Page, edition: Edition, extra_provenance: Sequence[ProcessingStep] = ()) -> bytes:
+    """The ALTO 4.4 document for one page, as UTF-8 bytes."""
     ids = IdMaker()
-    root = etree.Element(_A + "alto", nsmap={None: ALTO_NS, "xlink": XLINK_NS, "xsi": XSI_NS})
-    root.set(f"{{{XSI_NS}}}schemaLocation", SCHEMA_LOCATION)
-    root.set("SCHEMAVERSION", "4.4")
-
-    desc = _sub(root, "Description")
-    _text_el(desc, "MeasurementUnit", "pixel")
-    sii = _sub(desc, "sourceImageInformation")
-    _text_el(sii, "fileName", page.source)
-    proc_refs = _processing(desc, [*page.provenance, *extra_provenance], ids)
+    w = _Writer()
+    w.open("alto", {"xmlns": ALTO_NS, "xmlns:xlink": XLINK_NS, "xmlns:xsi": XSI_NS,
+                    "xsi:schemaLocation": SCHEMA_LOCATION, "SCHEMAVERSION": "4.4"})
+    w.open("Description")
+    w.text("MeasurementUnit", "pixel")
+    w.open("sourceImageInformation")
+    w.text("fileName", page.source)
+    w.close()
+    proc_refs = _processing(w, [*page.provenance, *extra_provenance], ids)
+    w.close()
 
     # Article membership: the articles' block references, and Block.article_id as a fallback.
     members: dict[str, list[str]] = {}
@@ -221,67 +276,83 @@ def page_to_alto(page: Page, edition: Edition, extra_provenance: Sequence[Proces
             members.setdefault(block.id, []).append(block.article_id)
     known_articles = {a.id for a in page_articles}
     extra_ids = sorted({aid for ids_ in members.values() for aid in ids_} - known_articles)
+    orphans = _orphan_lines(page)
 
-    kinds = sorted({b.kind for b in page.blocks} | ({"text"} if _orphan_lines(page) else set()))
-    tags = _sub(root, "Tags") if kinds or page_articles or extra_ids else None
+    kinds = sorted({b.kind for b in page.blocks} | ({"text"} if orphans else set()))
     kind_tag: dict[str, str] = {}
     art_tag: dict[str, str] = {}
-    if tags is not None:
+    if kinds or page_articles or extra_ids:
+        w.open("Tags")
         for kind in kinds:
             kind_tag[kind] = ids.make(f"LT_{kind}", "LT_")
-            _sub(tags, "LayoutTag", ID=kind_tag[kind], TYPE="block-kind", LABEL=xml_safe(kind))
+            w.empty("LayoutTag", {"ID": kind_tag[kind], "TYPE": "block-kind", "LABEL": xml_safe(kind)})
         for art in page_articles:
             art_tag[art.id] = ids.make(f"ST_{art.id}", "ST_")
-            el = _sub(tags, "StructureTag", ID=art_tag[art.id], TYPE="article", LABEL=xml_safe(art.headline) or xml_safe(art.id))
-            el.set("DESCRIPTION", f"article {xml_safe(art.id)}; pages {' '.join(str(p) for p in art.pages)}")
+            w.empty("StructureTag", {
+                "ID": art_tag[art.id], "TYPE": "article", "LABEL": xml_safe(art.headline) or xml_safe(art.id),
+                "DESCRIPTION": f"article {xml_safe(art.id)}; pages {' '.join(str(p) for p in art.pages)}",
+            })
         for aid in extra_ids:
             art_tag[aid] = ids.make(f"ST_{aid}", "ST_")
-            _sub(tags, "StructureTag", ID=art_tag[aid], TYPE="article", LABEL=xml_safe(aid))
+            w.empty("StructureTag", {"ID": art_tag[aid], "TYPE": "article", "LABEL": xml_safe(aid)})
+        w.close()
 
     block_ids = {b.id: ids.make(b.id, "block_") for b in page.blocks}
-    order = [bid for bid in page.reading_order if bid in block_ids]
+    order = list(dict.fromkeys(bid for bid in page.reading_order if bid in block_ids))
     if order:
-        ro = _sub(root, "ReadingOrder")
-        og = _sub(ro, "OrderedGroup", ID=ids.make("RO_page", "RO_"))
-        for bid in dict.fromkeys(order):
-            _sub(og, "ElementRef", ID=ids.make(f"RO_{bid}", "RO_"), REF=block_ids[bid])
+        w.open("ReadingOrder")
+        w.open("OrderedGroup", {"ID": ids.make("RO_page", "RO_")})
+        for bid in order:
+            w.empty("ElementRef", {"ID": ids.make(f"RO_{bid}", "RO_"), "REF": block_ids[bid]})
+        w.close()
+        w.close()
 
-    layout = _sub(root, "Layout")
-    pg = _sub(layout, "Page", ID=ids.make(f"page_{page.number}"), PHYSICAL_IMG_NR=str(page.number))
-    pg.set("WIDTH", num(page.width))
-    pg.set("HEIGHT", num(page.height))
+    w.open("Layout")
+    pg = {"ID": ids.make(f"page_{page.number}"), "PHYSICAL_IMG_NR": str(page.number),
+          "WIDTH": num(page.width), "HEIGHT": num(page.height)}
     if page.lines:
-        pg.set("PC", unit(sum(ln.confidence for ln in page.lines) / len(page.lines)))
+        pg["PC"] = unit(sum(ln.confidence for ln in page.lines) / len(page.lines))
     if proc_refs:
-        pg.set("PROCESSINGREFS", " ".join(proc_refs))
-    ps = _sub(pg, "PrintSpace")
-    _box(ps, (0, 0, page.width, page.height))
+        pg["PROCESSINGREFS"] = " ".join(proc_refs)
+    w.open("Page", pg)
+    w.open("PrintSpace", _box_attrs((0, 0, page.width, page.height)))
 
     lines = page.line_map()
-    ordered = sorted(page.blocks, key=lambda b: order.index(b.id) if b.id in order else len(order))
-    for block in ordered:
+    rank = {bid: i for i, bid in enumerate(order)}
+    for block in sorted(page.blocks, key=lambda b: rank.get(b.id, len(rank))):
         refs = [kind_tag[block.kind]] + [art_tag[a] for a in members.get(block.id, []) if a in art_tag]
+        attrs = {"ID": block_ids[block.id], "TAGREFS": " ".join(dict.fromkeys(refs)), **_box_attrs(block.bbox)}
         if block.kind == "photo":
-            el = _sub(ps, "Illustration", ID=block_ids[block.id], TYPE="photo")
-        else:
-            el = _sub(ps, "TextBlock", ID=block_ids[block.id])
-        el.set("TAGREFS", " ".join(dict.fromkeys(refs)))
-        _box(el, block.bbox)
-        if block.kind != "photo":
-            for lid in block.line_ids:
-                if lid in lines:
-                    _text_line(el, lines[lid], ids)
-    for line in _orphan_lines(page):
-        el = _sub(ps, "TextBlock", ID=ids.make(f"block_{line.id}", "block_"), TAGREFS=kind_tag["text"])
-        _box(el, line.bbox)
-        _text_line(el, line, ids)
+            w.empty("Illustration", {**attrs, "TYPE": "photo"})
+            continue
+        block_lines = [lines[lid] for lid in block.line_ids if lid in lines]
+        if not block_lines:
+            w.empty("TextBlock", attrs)
+            continue
+        w.open("TextBlock", attrs)
+        for line in block_lines:
+            _text_line(w, line, ids)
+        w.close()
+    for line in orphans:
+        w.open("TextBlock", {"ID": ids.make(f"block_{line.id}", "block_"), "TAGREFS": kind_tag["text"],
+                             **_box_attrs(line.bbox)})
+        _text_line(w, line, ids)
+        w.close()
     for sep in page.separators:
         if sep.kind == "graphic":
-            el = _sub(ps, "Illustration", ID=ids.make(sep.id, "sep_"), TYPE="graphic")
+            w.empty("Illustration", {"ID": ids.make(sep.id, "sep_"), "TYPE": "graphic", **_box_attrs(sep.bbox)})
         else:
-            el = _sub(ps, "GraphicalElement", ID=ids.make(sep.id, "sep_"))
-        _box(el, sep.bbox)
-    return root
+            w.empty("GraphicalElement", {"ID": ids.make(sep.id, "sep_"), **_box_attrs(sep.bbox)})
+    w.close()  # PrintSpace
+    w.close()  # Page
+    w.close()  # Layout
+    w.close()  # alto
+    return w.bytes()
+
+
+def page_to_alto(page: Page, edition: Edition, extra_provenance: Sequence[ProcessingStep] = ()) -> etree._Element:
+    """The ALTO document for one page as an lxml element (parsed back from :func:`page_to_alto_bytes`)."""
+    return etree.fromstring(page_to_alto_bytes(page, edition, extra_provenance))
 
 
 def _orphan_lines(page: Page) -> list[Line]:
@@ -295,11 +366,9 @@ def alto_file_name(page: Page) -> str:
 
 def write_alto(edition: Edition, outdir: Path) -> list[Path]:
     altodir = Path(outdir) / "alto"
-    written = []
+    files = []
     for page in edition.pages:
-        root = page_to_alto(page, edition, edition.provenance)
-        path = altodir / alto_file_name(page)
-        atomic_write_bytes(path, etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
-        written.append(path)
+        files.append((altodir / alto_file_name(page), page_to_alto_bytes(page, edition, edition.provenance)))
+    written = write_files(files)
     log.debug("wrote %d ALTO files to %s", len(written), altodir)
     return written

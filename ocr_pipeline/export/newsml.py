@@ -22,11 +22,10 @@ from urllib.parse import quote
 
 from lxml import etree
 
-from ocr_pipeline.export._common import article_text, language_tag, ordered_articles, xml_safe
+from ocr_pipeline.export._common import article_text, language_tag, ordered_articles, write_files, xml_safe
 from ocr_pipeline.export.options import ExportOptions
 from ocr_pipeline.export.text import article_file_names
 from ocr_pipeline.model import Article, Edition
-from ocr_pipeline.util.fs import atomic_write_bytes
 
 log = logging.getLogger(__name__)
 
@@ -269,20 +268,11 @@ def write_newsml(edition: Edition, outdir: Path, options: ExportOptions) -> list
     title = xml_safe(options.title or edition.title).strip()
     articles = ordered_articles(edition)
     names = article_file_names(edition)
-    written: list[Path] = []
-    items = []
-    for art in articles:
-        item = news_item(edition, art, options, when, title)
-        items.append(item)
-        path = nmdir / "items" / f"{names[art.id]}.xml"
-        atomic_write_bytes(path, _bytes(item))
-        written.append(path)
+    items = [news_item(edition, art, options, when, title) for art in articles]
+    files = [(nmdir / "items" / f"{names[a.id]}.xml", _bytes(item)) for a, item in zip(articles, items, strict=True)]
     package = package_item(edition, articles, options, when, title)
-    path = nmdir / "package.xml"
-    atomic_write_bytes(path, _bytes(package))
-    written.append(path)
-    path = nmdir / "edition.xml"
-    atomic_write_bytes(path, _bytes(news_message(package, items, options, when)))
-    written.append(path)
+    files.append((nmdir / "package.xml", _bytes(package)))
+    files.append((nmdir / "edition.xml", _bytes(news_message(package, items, options, when))))
+    written = write_files(files)
     log.debug("wrote %d NewsML-G2 files to %s", len(written), nmdir)
     return written

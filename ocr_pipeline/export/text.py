@@ -10,9 +10,15 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from ocr_pipeline.export._common import article_numbers, clean_text, ordered_articles, slugify, unique_name
+from ocr_pipeline.export._common import (
+    article_numbers,
+    clean_text,
+    ordered_articles,
+    slugify,
+    unique_name,
+    write_files,
+)
 from ocr_pipeline.model import Article, Edition
-from ocr_pipeline.util.fs import atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -57,19 +63,14 @@ def edition_to_text(edition: Edition, title: str = "") -> str:
         if body:
             out.append(body)
     # Two blank lines between articles (one separates paragraphs), so article boundaries stay visible.
-    return "\n\n".join(out)
+    return "\n\n".join(out).rstrip("\n") + "\n"
 
 
 def write_text(edition: Edition, outdir: Path, title: str = "") -> list[Path]:
     textdir = Path(outdir) / "text"
     names = article_file_names(edition)
-    written: list[Path] = []
-    for art in ordered_articles(edition):
-        path = textdir / f"{names[art.id]}.txt"
-        atomic_write_text(path, article_to_text(art))
-        written.append(path)
-    path = textdir / "edition.txt"
-    atomic_write_text(path, edition_to_text(edition, title))
-    written.append(path)
+    files = [(textdir / f"{names[a.id]}.txt", article_to_text(a).encode("utf-8")) for a in ordered_articles(edition)]
+    files.append((textdir / "edition.txt", edition_to_text(edition, title).encode("utf-8")))
+    written = write_files(files)
     log.debug("wrote %d text files to %s", len(written), textdir)
     return written
