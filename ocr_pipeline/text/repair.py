@@ -33,8 +33,11 @@ _BLANK_RE = re.compile(r"\n[ \t\u3000]*\n")
 _HEADING_RE = re.compile(r"^#{1,6}\s")
 # A jump line opening a chunk ("(上接第1版)", "Continued from Page 1") starts a new text, never a join.
 _JUMP_IN_RE = re.compile(r"^\s*(?:[（(]\s*(?:上接|接|承)[^()（）]{0,15}[)）]|continued from\b)", re.IGNORECASE)
-# A chunk that ends with a bracketed note ("(完)", "(下转第2版)", "(Continued on Page 7)") ends there.
-_BRACKET_END_RE = re.compile(r"[（(][^()（）]{1,20}[)）]\s*$")
+# A chunk that ends with a closing note ("(完)", "(下转第2版)", "(Continued on Page 7)") ends there; other
+# brackets at a chunk end ("…按照规范(2023年版)") may well continue.
+_BRACKET_END_RE = re.compile(
+    r"[（(]\s*(?:完|未完|待续|下转|转|续|continued|see\b)[^()（）]{0,24}[)）]\s*$", re.IGNORECASE
+)
 
 # A subhead is short: at most this many CJK characters (Latin: words), and at most half the length of
 # the paragraph that follows it when it has no space between two phrases.
