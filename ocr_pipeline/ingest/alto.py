@@ -187,6 +187,10 @@ def read_alto(
                     if words:
                         w = words[-1]
                         w[0] += content
+                        if b is None and w[1] is not None and c.get("HPOS") and c.get("WIDTH"):
+                            # HYP usually has no HEIGHT: it widens the word it ends.
+                            x1 = ((_float(c, "HPOS") or 0.0) + (_float(c, "WIDTH") or 0.0)) * s
+                            b = (w[1][0], w[1][1], min(max(x1, w[1][2]), width), w[1][3])
                         w[1] = bbox_union([w[1], b]) if w[1] and b else (w[1] or b)
                         if wc is not None:
                             w[2].append(wc)
