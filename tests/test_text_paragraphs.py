@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import time
+from pathlib import Path
 
 import pytest
 
@@ -191,3 +193,53 @@ def test_speed_per_line() -> None:
     per_line_us = (time.perf_counter() - t0) / (5 * len(lines)) * 1e6
     # OCR spends about 20 ms per line; text reconstruction must stay below 1% of that.
     assert per_line_us < 200, per_line_us
+
+
+# --- real page: NZZ ground truth (PAGE XML, human-corrected lines, one region per paragraph) -------------
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def _nzz_columns(path: Path) -> list[tuple[list[Line], set[int]]]:
+    """Lines of each column (regions r_<column>_<n> in reading order) and the indices where a region starts."""
+    from lxml import etree
+
+    ns = {"p": "http://schema.primaresearch.org/PAGE/gts/pagecontent/2013-07-15"}
+    doc = etree.parse(str(path))
+    regions = {r.get("id"): r for r in doc.iterfind(".//p:TextRegion", ns)}
+    columns: dict[str, list[str]] = {}
+    for ref in doc.iterfind(".//p:RegionRefIndexed", ns):
+        m = re.match(r"r_(\d+)_\d+$", ref.get("regionRef", ""))
+        if m:
+            columns.setdefault(m.group(1), []).append(m.group(0))
+    out = []
+    for rids in columns.values():
+        lines: list[Line] = []
+        starts = set()
+        for rid in rids:
+            starts.add(len(lines))
+            for tl in regions[rid].iterfind("p:TextLine", ns):
+                pts = [tuple(map(int, p.split(","))) for p in tl.find("p:Coords", ns).get("points").split()]
+                xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+                te = tl.find("p:TextEquiv/p:Unicode", ns)
+                text = te.text if te is not None and te.text else ""
+                lines.append(Line(f"{rid}_{len(lines)}", (min(xs), min(ys), max(xs), max(ys)), text))
+        if len(lines) >= 20:
+            out.append((lines, starts - {0}))
+    return out
+
+
+def test_paragraph_boundaries_on_nzz_ground_truth() -> None:
+    files = sorted((SHARED / "real" / "nzz").glob("*.page.xml")) if (SHARED / "real" / "nzz").is_dir() else []
+    if not files:
+        pytest.skip("shared/real/nzz not available")
+    tp = fp = fn = 0
+    for path in files:
+        for lines, gold in _nzz_columns(path):
+            pieces = build_pieces(lines, "de")
+            index = {ln.id: i for i, ln in enumerate(lines)}
+            pred = {index[p.line_ids[0]] for p in pieces} - {0}
+            tp, fp, fn = tp + len(pred & gold), fp + len(pred - gold), fn + len(gold - pred)
+    assert tp > 30
+    f1 = 2 * tp / (2 * tp + fp + fn)
+    assert f1 >= 0.9, (tp, fp, fn)
