@@ -558,3 +558,57 @@ def test_export_cli_rebuilds_from_edition_json(tmp_path: Path, newsml_schema: et
     empty.mkdir()
     missing = runner.invoke(cli, ["export", str(empty)])
     assert missing.exit_code != 0 and "edition.json" in str(missing.exception)
+
+
+def test_export_command_as_a_real_process(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[1]
+    export_edition(make_edition(), tmp_path, ["json"])
+    run = [sys.executable, "-m", "ocr_pipeline", "export", str(tmp_path)]
+    ok = subprocess.run([*run, "--format", "text"], cwd=repo, capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0, ok.stderr
+    assert (tmp_path / "text" / "edition.txt").is_file() and not (tmp_path / "alto").exists()
+    bad = subprocess.run([*run, "--provider", "no such domain"], cwd=repo, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == ConfigError.exit_code and "provider" in bad.stderr
+
+
+REAL = Path(__file__).resolve().parents[2] / "shared" / "real"
+
+
+@pytest.mark.parametrize("name", ["1916082601-0007", "1860010201-0323"])
+def test_real_archive_page_exports_valid_and_round_trips(name: str, tmp_path: Path, alto_schema: etree.XMLSchema,
+                                                         newsml_schema: etree.XMLSchema,
+                                                         nitf_schema: etree.XMLSchema) -> None:
+    """A real Evening Star page (ALTO v2 from the archive) imported, exported as ALTO 4.4 and NewsML-G2,
+    validated, and imported again."""
+    alto_mod = pytest.importorskip("ocr_pipeline.ingest.alto")
+    src = REAL / "evening-star" / f"{name}.alto.xml"
+    if not src.is_file():
+        pytest.skip(f"{src} not available")
+    tp = alto_mod.read_alto(src)
+    page = Page(1, f"{name}.jpg", tp.width, tp.height, tp.dpi, tp.lines, tp.blocks, tp.separators,
+                tp.reading_order, provenance=tp.provenance)
+    lines = page.line_map()
+    articles = []
+    for i, b in enumerate(tp.blocks[:40]):  # one article per block is enough to exercise the exporters
+        text = [lines[lid].text for lid in b.line_ids]
+        b.article_id = f"a{i}"
+        b.kind = "body"
+        articles.append(Article(f"a{i}", text[0], paragraphs=[" ".join(text[1:]) or text[0]], pages=[1],
+                                blocks=[BlockRef(1, b.id)]))
+    ed = Edition(f"evening-star-{name}", "Evening Star", f"{name[:4]}-{name[4:6]}-{name[6:8]}", "en", [page], articles)
+    res = export_edition(ed, tmp_path, ["newsml", "alto"], OPTIONS)
+    for path in res.files["newsml"]:
+        doc = etree.parse(str(path))
+        assert_valid(newsml_schema, doc, path.name)
+        for nitf in nitf_bodies(doc.getroot()):
+            assert_valid(nitf_schema, nitf, f"nitf in {path.name}")
+    (alto_path,) = res.files["alto"]
+    assert_valid(alto_schema, etree.parse(str(alto_path)), alto_path.name)
+    back = alto_mod.read_alto(alto_path)
+    assert [ln.text for ln in back.lines] == [" ".join(xml_safe(ln.text).split()) for ln in page.lines]
+    for a, b in zip(back.lines, page.lines, strict=True):
+        assert a.bbox == pytest.approx(b.bbox, abs=0.01)
+        assert [w.bbox for w in a.words] == [pytest.approx(w.bbox, abs=0.01) for w in b.words]

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from lxml import etree
@@ -162,7 +162,7 @@ def _tokens(line: Line) -> list[tuple[str, BBox | None, float, list[Char] | None
         return [(xml_safe(w.text), w.bbox, w.confidence, None) for w in line.words if xml_safe(w.text)]
     text = line.text
     aligned = _aligned_chars(text, line.chars)
-    pairs = zip(text, aligned, strict=True)
+    pairs: Iterable[tuple[str, Char | None]] = zip(text, aligned, strict=True)
     if has_forbidden(text):
         pairs = ((ch, c) for ch, c in pairs if xml_safe(ch))
     tokens: list[tuple[str, BBox | None, float, list[Char] | None]] = []
