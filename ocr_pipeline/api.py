@@ -14,32 +14,39 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ocr_pipeline.errors import OcrPipelineError
+from ocr_pipeline.export.options import ExportOptions
 from ocr_pipeline.ingest.types import EditionSource, PageSource
 from ocr_pipeline.model import Edition, Page
-from ocr_pipeline.pipeline import Converter, EditionOutcome, RunResult, page_text
+from ocr_pipeline.pipeline import Converter, EditionOutcome, PageResult, RunResult
 from ocr_pipeline.settings import ConvertSettings
-from ocr_pipeline.util.fs import atomic_write_text
+from ocr_pipeline.util.fs import atomic_write_bytes
 
 log = logging.getLogger(__name__)
 
 __all__ = ["ConvertSettings", "RunResult", "convert", "write_edition"]
 
 
-def write_edition(edition: Edition, outdir: Path, settings: ConvertSettings) -> Path:
-    """Write ``outdir/<edition-id>/`` (edition.json and the text export); returns that folder."""
-    from ocr_pipeline import model
+def save_page_image(res: PageResult, edition_dir: Path) -> None:
+    """The upright, straightened page image that the coordinates in edition.json refer to (for the report)."""
+    if res.image is None:
+        return
+    import cv2
 
-    target = outdir / edition.id
-    target.mkdir(parents=True, exist_ok=True)
-    model.dump(edition, target / "edition.json")
-    chunks: list[str] = []
-    for page in edition.pages:
-        if page.status != "ok":
-            chunks.append(f"[page {page.number}: not converted: {'; '.join(page.errors)}]")
-            continue
-        chunks.extend(page_text(page, settings.script))
-    atomic_write_text(target / "text" / "edition.txt", "\n\n".join(chunks) + "\n")
-    return target
+    ok, buf = cv2.imencode(".jpg", res.image, [cv2.IMWRITE_JPEG_QUALITY, 80])
+    if ok:
+        atomic_write_bytes(edition_dir / "pages" / f"page-{res.page.number:02d}.jpg", buf.tobytes())
+
+
+def write_edition(edition: Edition, edition_dir: Path, export_options: ExportOptions | None = None) -> None:
+    """Write every output of an edition into ``edition_dir`` (JSON, text, NewsML-G2, ALTO, report)."""
+    from ocr_pipeline.export import export_edition
+
+    export_edition(edition, edition_dir, options=export_options)
+    try:
+        from ocr_pipeline.report import build_report
+    except ImportError:  # the report stage is optional while it is being built
+        return
+    build_report(edition_dir)
 
 
 def convert(
@@ -49,6 +56,7 @@ def convert(
     *,
     on_page: Callable[[EditionSource, PageSource, Page], None] | None = None,
     on_editions: Callable[[list[EditionSource]], None] | None = None,
+    export_options: ExportOptions | None = None,
 ) -> RunResult:
     """Convert every edition found in ``inputs`` into ``outdir``; never stops on a bad page or file."""
     from ocr_pipeline.ingest import discover
@@ -72,12 +80,16 @@ def convert(
             if on_page:
                 on_page(_e, src, page)
 
-        edition = converter.convert_edition(esrc, progress=_progress)
+        edition_dir = out / esrc.id
+        edition = converter.convert_edition(
+            esrc, progress=_progress, page_sink=lambda res, d=edition_dir: save_page_image(res, d)
+        )
         ok = sum(p.status == "ok" for p in edition.pages)
         failed = len(edition.pages) - ok
         errors += [e for p in edition.pages for e in p.errors]
         try:
-            target: Path | None = write_edition(edition, out, settings)
+            write_edition(edition, edition_dir, export_options)
+            target: Path | None = edition_dir
         except OcrPipelineError as exc:
             errors.append(str(exc))
             target = None

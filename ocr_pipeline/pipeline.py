@@ -7,18 +7,25 @@ page (status "failed", errors) and in the run result, and the exit code says tha
 from __future__ import annotations
 
 import logging
+import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ocr_pipeline import __version__
 from ocr_pipeline.engines import OcrEngine, create_engine
 from ocr_pipeline.engines.base import EngineOptions
-from ocr_pipeline.errors import EXIT_PARTIAL, OcrPipelineError
+from ocr_pipeline.errors import EXIT_PARTIAL, BadInputError, EngineError, OcrPipelineError
 from ocr_pipeline.ingest.types import EditionSource, PageSource, TextPage
-from ocr_pipeline.model import Block, Edition, Line, Page, ProcessingStep, Separator, bbox_union
+from ocr_pipeline.model import Edition, Page, ProcessingStep, Separator
 from ocr_pipeline.settings import ConvertSettings
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ocr_pipeline.layout.articles import PageArticle
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +58,13 @@ class RunResult:
         return 0 if all(e.status == "success" for e in self.editions) else EXIT_PARTIAL
 
 
+@dataclass(slots=True)
+class PageResult:
+    page: Page
+    articles: list[PageArticle] = field(default_factory=list)
+    image: np.ndarray | None = None  # the upright, straightened image the coordinates refer to
+
+
 class Converter:
     """Holds one engine for a whole run (models load once) and converts editions with it."""
 
@@ -70,18 +84,20 @@ class Converter:
 
     # --- one page -------------------------------------------------------------------------------
 
-    def convert_page(self, src: PageSource, number: int, timing: PageTiming | None = None) -> Page:
+    def convert_page(self, src: PageSource, number: int, timing: PageTiming | None = None) -> PageResult:
         """OCR (or read) one page and lay it out. Raises OcrPipelineError subclasses on bad input."""
+        from ocr_pipeline.layout import analyze_page
+
         timing = timing or PageTiming()
         s = self.settings
         text_page = self._read_text(src)
         if text_page is not None:
             page = _page_from_text(src, number, text_page)
+            image = self._image_beside(src)
             t = time.perf_counter()
-            if not page.blocks:
-                _layout_lines(page)
+            articles = analyze_page(page, image=image)
             timing.layout += time.perf_counter() - t
-            return page
+            return PageResult(page, articles, image)
 
         from ocr_pipeline.ingest import load_image
         from ocr_pipeline.layout.regions import find_regions
@@ -105,8 +121,6 @@ class Converter:
         except OcrPipelineError:
             raise
         except Exception as exc:  # an engine crash is a page failure, not a run failure
-            from ocr_pipeline.errors import EngineError
-
             raise EngineError(f"OCR engine {s.engine} failed: {exc}", path=str(src.path)) from exc
         timing.ocr += time.perf_counter() - t
 
@@ -127,62 +141,125 @@ class Converter:
         page.lines = lines
         page.separators = [Separator(id=f"s{i:03d}", kind=r.kind, bbox=r.bbox) for i, r in enumerate(found.rules, 1)]
         t = time.perf_counter()
-        _layout_lines(page, regions=found.regions)
+        articles = analyze_page(page, image=pre.image, regions=found.regions)
         timing.layout += time.perf_counter() - t
-        return page
+        return PageResult(page, articles, pre.image)
 
     def _read_text(self, src: PageSource) -> TextPage | None:
         s = self.settings
-        if src.kind == "alto":
-            from ocr_pipeline.ingest import read_alto
+        if src.kind in ("alto", "page") or (src.kind == "pdf" and (s.engine == "pdf-text" or s.use_text_layer)):
+            from ocr_pipeline.ingest import read_text_source
 
-            return read_alto(src.path)
-        if src.kind == "page":
-            from ocr_pipeline.ingest import read_page
-
-            return read_page(src.path)
-        if src.kind == "pdf" and (s.engine == "pdf-text" or s.use_text_layer):
-            from ocr_pipeline.ingest import read_text_layer
-
-            text = read_text_layer(src, dpi=s.dpi)
+            text = read_text_source(src, dpi=s.dpi)
             if text is None and s.engine == "pdf-text":
-                from ocr_pipeline.errors import BadInputError
-
                 raise BadInputError(
                     "this PDF page has no text layer; convert it with an OCR engine (--engine ppocr)",
                     path=str(src.path),
                 )
             return text
         if s.engine == "import":
-            from ocr_pipeline.errors import BadInputError
-
             raise BadInputError("--engine import needs ALTO or PAGE XML files as input", path=str(src.path))
         return None
+
+    def _image_beside(self, src: PageSource) -> np.ndarray | None:
+        """The page image of an imported OCR file, when it sits beside it (for photos and the report)."""
+        if src.image_path is None:
+            return None
+        from ocr_pipeline.ingest import load_image
+
+        try:
+            img = load_image(PageSource(path=src.image_path), dpi=self.settings.dpi,
+                             max_pixels=self.settings.max_pixels).image
+        except OcrPipelineError as exc:
+            log.warning("image beside %s not usable: %s", src.path, exc)
+            return None
+        import cv2
+
+        return cv2.cvtColor(img, cv2.COLOR_BGR2GRAY) if img.ndim == 3 else img
 
     # --- one edition ----------------------------------------------------------------------------
 
     def convert_edition(
-        self, esrc: EditionSource, progress: Callable[[PageSource, Page], None] | None = None
+        self,
+        esrc: EditionSource,
+        progress: Callable[[PageSource, Page], None] | None = None,
+        page_sink: Callable[[PageResult], None] | None = None,
     ) -> Edition:
+        """Convert every page, then build the edition's articles and link continuations across pages.
+
+        ``page_sink`` receives each page's result as soon as it is done (e.g. to save its image)."""
         s = self.settings
         edition = Edition(id=esrc.id, language=s.lang)
         edition.provenance.append(
             ProcessingStep(stage="convert", name="ocr-pipeline", version=__version__, settings=s.to_dict())
         )
+        results: list[PageResult] = []
         for number, src in enumerate(esrc.pages, 1):
             try:
-                page = self.convert_page(src, number)
+                res = self.convert_page(src, number)
             except OcrPipelineError as exc:
                 log.warning("%s", exc)
-                page = Page(number=number, source=src.path.name, width=0, height=0, source_index=src.index,
-                            status="failed", errors=[str(exc)])
+                res = PageResult(_failed_page(src, number, str(exc)))
             except MemoryError:
-                page = Page(number=number, source=src.path.name, width=0, height=0, source_index=src.index,
-                            status="failed", errors=[f"{src.path}: out of memory reading this page"])
-            edition.pages.append(page)
+                res = PageResult(_failed_page(src, number, f"{src.path}: out of memory reading this page"))
+            except Exception as exc:  # nothing on one page may stop the edition; the error is kept
+                log.exception("page %s failed", src.label)
+                res = PageResult(_failed_page(src, number, f"{src.path}: internal error: {exc!r}"))
+            results.append(res)
+            edition.pages.append(res.page)
+            if page_sink:
+                page_sink(res)
             if progress:
-                progress(src, page)
+                progress(src, res.page)
+            res.image = None  # saved by the sink; do not hold every page in memory
+        assemble_edition(edition, results, s.lang, s.layout)
         return edition
+
+
+def _failed_page(src: PageSource, number: int, message: str) -> Page:
+    return Page(number=number, source=src.path.name, width=0, height=0, source_index=src.index,
+                status="failed", errors=[message])
+
+
+def assemble_edition(edition: Edition, results: list[PageResult], lang: str, profile: str = "generic") -> None:
+    """Articles of every page, composed into text and linked across pages by their jump lines."""
+    from ocr_pipeline.edition import link_continuations
+    from ocr_pipeline.layout.compose import compose_article
+
+    articles = []
+    for res in results:
+        for i, pa in enumerate(res.articles, 1):
+            articles.append(compose_article(res.page, pa, f"p{res.page.number:02d}-a{i:02d}", lang))
+    edition.articles = articles
+    _edition_metadata(edition)
+    link_continuations(edition, profile, lang=lang)
+
+
+_DATE_ZH = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+_DATE_EN = re.compile(
+    r"(January|February|March|April|May|June|July|August|September|October|November|December)\s+(\d{1,2}),?\s+(\d{4})"
+)
+_MONTHS = ("january february march april may june july august september october november december").split()
+
+
+def _edition_metadata(edition: Edition) -> None:
+    """Title from page 1's masthead, date from the first date printed in a masthead or folio."""
+    for page in edition.pages:
+        lm = page.line_map()
+        for b in page.blocks:
+            if b.kind not in ("masthead", "folio"):
+                continue
+            text = " ".join(lm[i].text for i in b.line_ids if i in lm)
+            if b.kind == "masthead" and not edition.title:
+                edition.title = text.strip()
+            if not edition.date:
+                m = _DATE_ZH.search(text)
+                if m:
+                    edition.date = f"{int(m[1]):04d}-{int(m[2]):02d}-{int(m[3]):02d}"
+                m2 = _DATE_EN.search(text)
+                if m2 and not edition.date:
+                    month = _MONTHS.index(m2[1].lower()) + 1
+                    edition.date = f"{int(m2[3]):04d}-{month:02d}-{int(m2[2]):02d}"
 
 
 def _page_from_text(src: PageSource, number: int, tp: TextPage) -> Page:
@@ -199,73 +276,3 @@ def _page_from_text(src: PageSource, number: int, tp: TextPage) -> Page:
         reading_order=tp.reading_order or [b.id for b in tp.blocks],
         provenance=list(tp.provenance),
     )
-
-
-def _layout_lines(page: Page, regions: list[tuple[float, float, float, float]] | None = None) -> None:
-    """Interim layout: one text block per region (lines assigned by their centre), in region order.
-
-    The layout stage (blocks, kinds, reading order, articles) replaces this; it only guarantees that text
-    is never read across a column gap.
-    """
-    if regions is None:
-        from ocr_pipeline.layout.regions import find_regions_from_lines
-
-        regions = find_regions_from_lines(page.lines, page.width, page.height)
-    buckets: list[list[Line]] = [[] for _ in regions]
-    leftovers: list[Line] = []
-    for ln in page.lines:
-        cx, cy = (ln.bbox[0] + ln.bbox[2]) / 2, (ln.bbox[1] + ln.bbox[3]) / 2
-        for i, r in enumerate(regions):
-            if r[0] <= cx <= r[2] and r[1] <= cy <= r[3]:
-                buckets[i].append(ln)
-                break
-        else:
-            leftovers.append(ln)
-    if leftovers:
-        buckets.append(leftovers)
-    page.blocks = []
-    ordered: list[Line] = []
-    for lines in buckets:
-        if not lines:
-            continue
-        lines.sort(key=lambda ln: (ln.bbox[1], ln.bbox[0]))
-        ordered.extend(lines)
-        page.blocks.append(
-            Block(id=f"b{len(page.blocks) + 1:03d}", kind="text", bbox=bbox_union(ln.bbox for ln in lines),
-                  line_ids=[ln.id for ln in lines])
-        )
-    page.lines = ordered
-    page.reading_order = [b.id for b in page.blocks]
-
-
-def page_text(page: Page, script: str) -> list[str]:
-    """The text of each block of a page in reading order (lines joined by the script's rule)."""
-    lines = page.line_map()
-    blocks = page.block_map()
-    out = []
-    for bid in page.reading_order:
-        b = blocks.get(bid)
-        if b is None:
-            continue
-        texts = [lines[i].text for i in b.line_ids if i in lines and lines[i].text.strip()]
-        if texts:
-            out.append(_join_lines(texts, script))
-    return out
-
-
-def _join_lines(texts: Iterable[str], script: str) -> str:
-    try:
-        from ocr_pipeline.text.join import join_text
-    except ImportError:  # the text stage is optional for this interim output
-        join_text = None
-    lang = "zh" if script == "cjk" else "en"
-    result = ""
-    for t in texts:
-        t = t.strip()
-        if not result:
-            result = t
-        elif join_text is not None:
-            result = join_text(result, t, lang)
-        else:
-            result = result + t if script == "cjk" else f"{result} {t}"
-    return result

@@ -1,1 +1,70 @@
-"""Layout: rules, columns, regions, blocks, reading order and articles on a page."""
+"""Layout: rules, photos, regions, blocks and their kinds, reading order and articles on a page."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from ocr_pipeline.model import BBox, Page, Separator
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ocr_pipeline.layout.articles import PageArticle
+
+log = logging.getLogger(__name__)
+
+
+def analyze_page(page: Page, image: np.ndarray | None = None, regions: list[BBox] | None = None,
+                 ink: np.ndarray | None = None) -> list[PageArticle]:
+    """Fill ``page.blocks`` (with kinds and article membership), ``page.columns`` and
+    ``page.reading_order`` from its lines and separators; return the page's articles in reading order."""
+    from ocr_pipeline.layout.articles import column_lefts, group_articles
+    from ocr_pipeline.layout.blocks import build_blocks, classify_block, line_weights, make_block, page_stats
+    from ocr_pipeline.layout.photos import find_photos
+    from ocr_pipeline.layout.regions import binarize, find_regions_from_lines
+
+    lines = [ln for ln in page.lines if ln.text.strip()]
+    if regions is None:
+        regions = find_regions_from_lines(lines, page.width, page.height)
+    if ink is None and image is not None:
+        ink = binarize(image)
+    weights = line_weights(lines, ink)
+    stats = page_stats(lines, weights, page.width, page.height)
+    if image is not None:
+        photos = find_photos(image, [ln.bbox for ln in lines], stats.body_height)
+        n = len(page.separators)
+        page.separators.extend(Separator(id=f"s{n + i:03d}", kind="graphic", bbox=b) for i, b in enumerate(photos, 1))
+    photo_boxes = [s.bbox for s in page.separators if s.kind == "graphic"]
+
+    groups = build_blocks(lines, regions, stats)
+    blocks = []
+    for g in groups:
+        bbox = (min(ln.bbox[0] for ln in g), min(ln.bbox[1] for ln in g), max(ln.bbox[2] for ln in g),
+                max(ln.bbox[3] for ln in g))
+        near_photo = any(
+            0 <= bbox[1] - p[3] <= stats.body_height * 1.5 and min(bbox[2], p[2]) - max(bbox[0], p[0]) > 0
+            for p in photo_boxes
+        ) and len(g) <= 4
+        kind = classify_block(g, bbox, stats, weights, page.number, near_photo)
+        blocks.append(make_block(len(blocks) + 1, kind, g))
+    for p in photo_boxes:
+        from ocr_pipeline.model import Block
+
+        blocks.append(Block(id=f"b{len(blocks) + 1:03d}", kind="photo", bbox=p))
+    page.blocks = blocks
+    lefts = column_lefts(blocks, stats.body_height)
+    body_widths = sorted(b.bbox[2] - b.bbox[0] for b in blocks if b.kind == "body")
+    colw = body_widths[len(body_widths) // 2] if body_widths else 0.0
+    page.columns = [(x, x + colw) for x in lefts]
+    for b in blocks:
+        idx = [i for i, (x0, x1) in enumerate(page.columns) if min(x1, b.bbox[2]) - max(x0, b.bbox[0]) > colw * 0.3]
+        b.columns = (idx[0], idx[-1]) if idx else None
+    articles = group_articles(page, stats.body_height)
+    # Lines in reading order, so that anything reading page.lines in sequence reads columns properly.
+    lm = page.line_map()
+    bm = page.block_map()
+    ordered = [lm[i] for bid in page.reading_order for i in bm[bid].line_ids if i in lm]
+    seen = {ln.id for ln in ordered}
+    page.lines = ordered + [ln for ln in page.lines if ln.id not in seen]
+    return articles

@@ -1,0 +1,178 @@
+"""Reading order and articles on one page.
+
+Newspaper rule of thumb, made explicit: a headline owns the column area below it, within its own width,
+down to the next rule or headline; text in a column with no headline above it continues the article read
+just before it (the column to its left), unless a rule closes it off. Photos take their captions.
+Mastheads and folios never join an article.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ocr_pipeline.model import BBox, Block, Page, Separator
+
+CONTENT_KINDS = ("body", "subhead", "byline", "caption", "jump", "photo", "text", "other", "advertisement")
+
+
+@dataclass(slots=True)
+class PageArticle:
+    """Blocks of one article on one page, in reading order."""
+
+    headline: list[Block] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
+    kind: str = "news"
+
+    @property
+    def all_blocks(self) -> list[Block]:
+        return [*self.headline, *self.blocks]
+
+    @property
+    def top(self) -> float:
+        return min(b.bbox[1] for b in self.all_blocks)
+
+    @property
+    def left(self) -> float:
+        return min(b.bbox[0] for b in self.all_blocks)
+
+
+def _xoverlap(a: BBox, b: BBox) -> float:
+    return max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+
+
+def _rule_between(upper: BBox, lower: BBox, rules: list[Separator], slack: float) -> bool:
+    """A horizontal rule crossing the space between two boxes (over most of the lower box's width)."""
+    top, bottom = upper[3] - slack, lower[1] + slack
+    width = lower[2] - lower[0]
+    for r in rules:
+        if r.kind != "hrule":
+            continue
+        y = (r.bbox[1] + r.bbox[3]) / 2
+        if top <= y <= bottom and _xoverlap(r.bbox, lower) >= 0.5 * width:
+            return True
+    return False
+
+
+def _group_headlines(heads: list[Block], body_h: float) -> list[list[Block]]:
+    """Stacked headline blocks (a two-line headline, a headline and its deck) form one headline."""
+    heads = sorted(heads, key=lambda b: (b.bbox[1], b.bbox[0]))
+    groups: list[list[Block]] = []
+    for b in heads:
+        for g in groups:
+            last = g[-1]
+            gap = b.bbox[1] - last.bbox[3]
+            if -body_h <= gap <= max(body_h * 1.5, (last.bbox[3] - last.bbox[1]) * 0.8) and _xoverlap(
+                b.bbox, last.bbox
+            ) >= 0.3 * min(b.bbox[2] - b.bbox[0], last.bbox[2] - last.bbox[0]):
+                g.append(b)
+                break
+        else:
+            groups.append([b])
+    return groups
+
+
+def _column_key(b: Block, col_lefts: list[float], tol: float) -> int:
+    cx = b.bbox[0]
+    best = 0
+    for i, left in enumerate(col_lefts):
+        if cx >= left - tol:
+            best = i
+    return best
+
+
+def column_lefts(blocks: list[Block], body_h: float) -> list[float]:
+    """Left edges of the page's columns, clustered from the body blocks."""
+    xs = sorted(b.bbox[0] for b in blocks if b.kind in ("body", "text"))
+    lefts: list[float] = []
+    for x in xs:
+        if not lefts or x - lefts[-1] > body_h * 2:
+            lefts.append(x)
+    return lefts
+
+
+def group_articles(page: Page, body_h: float) -> list[PageArticle]:
+    """Assign each block to an article and order everything; sets page.reading_order."""
+    blocks = page.blocks
+    rules = [s for s in page.separators if s.kind == "hrule"]
+    heads = [b for b in blocks if b.kind == "headline"]
+    head_groups = _group_headlines(heads, body_h)
+    articles = [PageArticle(headline=g) for g in head_groups]
+    head_box = [
+        (min(b.bbox[0] for b in g), min(b.bbox[1] for b in g), max(b.bbox[2] for b in g), max(b.bbox[3] for b in g))
+        for g in head_groups
+    ]
+    lefts = column_lefts(blocks, body_h)
+    tol = body_h * 1.5
+    content = [b for b in blocks if b.kind in CONTENT_KINDS]
+    # Column-major order: the order in which a reader meets the blocks when following the columns.
+    content.sort(key=lambda b: (_column_key(b, lefts, tol), b.bbox[1]))
+
+    owner: dict[str, int] = {}
+    photos = [b for b in content if b.kind == "photo"]
+    for b in content:
+        if b.kind in ("photo", "caption"):
+            continue
+        best, best_y = -1, -1.0
+        for i, hb in enumerate(head_box):
+            if hb[3] > b.bbox[1] + body_h * 0.5:
+                continue
+            if _xoverlap(hb, b.bbox) < 0.5 * (b.bbox[2] - b.bbox[0]):
+                continue
+            if _rule_between(hb, b.bbox, rules, body_h * 0.3):
+                continue
+            if hb[3] > best_y:
+                best, best_y = i, hb[3]
+        if best >= 0:
+            owner[b.id] = best
+    # Blocks with no headline above: continue the article of the block read just before them, unless a
+    # rule or another article's headline intervenes; else start a headline-less article.
+    prev: Block | None = None
+    for b in content:
+        if b.kind in ("photo", "caption"):
+            continue
+        if b.id not in owner:
+            if prev is not None and prev.id in owner and not _rule_between(prev.bbox, b.bbox, rules, body_h * 0.3):
+                owner[b.id] = owner[prev.id]
+            elif prev is not None and prev.id in owner and prev.bbox[1] > b.bbox[1]:
+                # Top of the next column after a rule-less flow.
+                owner[b.id] = owner[prev.id]
+            else:
+                articles.append(PageArticle(kind="news"))
+                head_box.append(b.bbox)
+                owner[b.id] = len(articles) - 1
+        prev = b
+
+    # Photos and their captions: a caption belongs to the nearest photo above (or below) it.
+    caption_of: dict[str, str] = {}
+    for c in (b for b in content if b.kind == "caption"):
+        near = sorted(
+            (p for p in photos if _xoverlap(p.bbox, c.bbox) > 0.3 * (c.bbox[2] - c.bbox[0])),
+            key=lambda p: min(abs(c.bbox[1] - p.bbox[3]), abs(p.bbox[1] - c.bbox[3])),
+        )
+        if near:
+            caption_of[c.id] = near[0].id
+    for p in photos:
+        caps = [c for c in content if caption_of.get(c.id) == p.id]
+        articles.append(PageArticle(blocks=[p, *caps], kind="photo"))
+    for c in content:
+        if c.kind == "caption" and c.id not in caption_of:
+            articles.append(PageArticle(blocks=[c], kind="photo"))
+    for b in content:
+        if b.id in owner:
+            articles[owner[b.id]].blocks.append(b)
+
+    articles = [a for a in articles if a.all_blocks]
+    for a in articles:
+        a.blocks.sort(key=lambda b: (_column_key(b, lefts, tol), b.bbox[1]))
+    articles.sort(key=lambda a: (round(a.top / (body_h * 4)), a.left))
+    order: list[str] = []
+    for b in blocks:
+        if b.kind in ("masthead", "folio") and b.bbox[1] < page.height / 2:
+            order.append(b.id)
+    for a in articles:
+        order.extend(b.id for b in a.all_blocks)
+    for b in blocks:
+        if b.id not in order:
+            order.append(b.id)
+    page.reading_order = order
+    return articles
