@@ -177,23 +177,26 @@ def _cut_line(page: np.ndarray, quad: np.ndarray, region: int, pad_ratio: float 
     return _Crop(image=crop, to_page=np.linalg.inv(m), quad=quad, region=region)
 
 
-def _reading_sort(quads: list[np.ndarray]) -> list[np.ndarray]:
-    """Top to bottom; boxes of one printed line (detection may split a justified line at wide word
-    gaps, and their tops differ by a few pixels) left to right."""
-    items = sorted(quads, key=lambda q: float(q[:, 1].mean()))
-    rows: list[list[np.ndarray]] = []
-    row_span: tuple[float, float] = (0.0, 0.0)
-    for q in items:
-        y0, y1 = float(q[:, 1].min()), float(q[:, 1].max())
+def reading_order(boxes: list[BBox]) -> list[int]:
+    """Indexes of ``boxes`` top to bottom; boxes of one printed line left to right.
+
+    Detection may split a justified line at wide word gaps, and the pieces' tops differ by a few
+    pixels, so rows are formed by vertical overlap (half the smaller height) rather than by top y.
+    """
+    items = sorted(range(len(boxes)), key=lambda i: (boxes[i][1] + boxes[i][3]) / 2)
+    rows: list[list[int]] = []
+    span = (0.0, 0.0)
+    for i in items:
+        y0, y1 = boxes[i][1], boxes[i][3]
         if rows:
-            overlap = min(y1, row_span[1]) - max(y0, row_span[0])
-            if overlap >= 0.5 * min(y1 - y0, row_span[1] - row_span[0]):
-                rows[-1].append(q)
-                row_span = (min(y0, row_span[0]), max(y1, row_span[1]))
+            overlap = min(y1, span[1]) - max(y0, span[0])
+            if overlap >= 0.5 * min(y1 - y0, span[1] - span[0]):
+                rows[-1].append(i)
+                span = (min(y0, span[0]), max(y1, span[1]))
                 continue
-        rows.append([q])
-        row_span = (y0, y1)
-    return [q for row in rows for q in sorted(row, key=lambda q: float(q[:, 0].min()))]
+        rows.append([i])
+        span = (y0, y1)
+    return [i for row in rows for i in sorted(row, key=lambda i: boxes[i][0])]
 
 
 def _map_points(h: np.ndarray, pts: np.ndarray) -> np.ndarray:
@@ -696,7 +699,9 @@ class PPOCREngine(OcrEngine):
             if x1 - x0 < 4 or y1 - y0 < 4:
                 continue
             sub = bgr[y0:y1, x0:x1]
-            for q in _reading_sort(self.detect(sub)):
+            quads = self.detect(sub)
+            for k in reading_order([_box_of(q) for q in quads]):
+                q = quads[k]
                 q = q + np.array([x0, y0], dtype=np.float32)
                 crops.append(_cut_line(bgr, q, ri))
         if not crops:
@@ -713,4 +718,4 @@ class PPOCREngine(OcrEngine):
         return lines
 
 
-__all__ = ["PPOCREngine", "PPOCRSettings", "is_latin_lang", "LATIN_LANGS"]
+__all__ = ["PPOCREngine", "PPOCRSettings", "is_latin_lang", "reading_order", "LATIN_LANGS"]
