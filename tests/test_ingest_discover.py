@@ -71,10 +71,10 @@ def test_archive_of_folders_and_pdfs(tmp_path: Path) -> None:
     (root / "broken.pdf").write_bytes(b"%PDF-1.4 not a pdf")
     eds = discover([root])
     by_id = {e.id: e for e in eds}
-    assert set(by_id) == {"ed-a", "ed-b", "ed-c", "broken"}
+    assert set(by_id) == {"ed-a", "ed-b", "1916-ed-c", "broken"}
     assert len(by_id["ed-a"].pages) == 2
     assert [(p.kind, p.index) for p in by_id["ed-b"].pages] == [("pdf", 0), ("pdf", 1), ("pdf", 2)]
-    assert names(by_id["ed-c"]) == ["p1.jpg"]
+    assert names(by_id["1916-ed-c"]) == ["p1.jpg"]
     assert by_id["broken"].pages == [] and "not a readable PDF" in by_id["broken"].errors[0][1]
 
 
@@ -138,8 +138,11 @@ def test_unknown_explicit_file_is_an_error(tmp_path: Path) -> None:
 def test_edition_ids_unique(tmp_path: Path) -> None:
     img(tmp_path / "a" / "daily" / "p1.png")
     img(tmp_path / "b" / "daily" / "p1.png")
-    eds = discover([tmp_path / "a", tmp_path / "b"])
-    assert [e.id for e in eds] == ["daily", "daily-2"]
+    assert [e.id for e in discover([tmp_path / "a" / "daily", tmp_path / "b" / "daily"])] == ["daily", "daily-2"]
+    # Inside an archive the path below it names the edition: same-named children of dated folders differ.
+    pdf(tmp_path / "arch" / "2025-01-02" / "digital.pdf", 1)
+    pdf(tmp_path / "arch" / "2025-01-03" / "digital.pdf", 1)
+    assert [e.id for e in discover([tmp_path / "arch"])] == ["2025-01-02-digital", "2025-01-03-digital"]
 
 
 def test_ocr_files_recognised_by_content_and_paired(tmp_path: Path) -> None:

@@ -126,7 +126,7 @@ def _classify(path: Path, errors: list[tuple[str, str]]) -> str | None:
     return kind
 
 
-def _edition_from_files(files: Sequence[Path], ids: _Ids) -> EditionSource:
+def _edition_from_files(files: Sequence[Path], ids: _Ids, name: str | None = None) -> EditionSource:
     errors: list[tuple[str, str]] = []
     classified = [(p, k) for p in files if (k := _classify(p, errors)) is not None]
     pages = _pages_from_files(classified, errors)
@@ -134,10 +134,22 @@ def _edition_from_files(files: Sequence[Path], ids: _Ids) -> EditionSource:
     root = Path(os.path.commonpath([str(p) for p in parents])) if len(set(parents)) > 1 else parents[0]
     if len(files) == 1 and files[0].suffix.lower() in PDF_SUFFIXES:
         root = files[0]
-    return EditionSource(id=ids.take(_files_edition_name(files)), root=root, pages=pages, errors=errors)
+    return EditionSource(id=ids.take(name or _files_edition_name(files)), root=root, pages=pages, errors=errors)
 
 
-def _discover_dir(folder: Path, ids: _Ids, seen: set[Path], *, top: bool) -> list[EditionSource]:
+def _archive_name(path: Path, base: Path) -> str:
+    """Name of an edition inside an archive: its path below the archive folder, so that the ``digital.pdf``
+    of two dated folders become ``2025-01-02-digital`` and ``2025-01-03-digital`` rather than ``digital-2``."""
+    try:
+        parts = path.relative_to(base).parts
+    except ValueError:
+        parts = ()
+    if not parts:
+        return path.name
+    return "-".join([*parts[:-1], Path(parts[-1]).stem if path.is_file() else parts[-1]])
+
+
+def _discover_dir(folder: Path, ids: _Ids, seen: set[Path], *, top: bool, base: Path) -> list[EditionSource]:
     real = folder.resolve()
     if real in seen:
         logger.warning("%s: folder already visited (symbolic link loop?); skipped", folder)
@@ -173,13 +185,15 @@ def _discover_dir(folder: Path, ids: _Ids, seen: set[Path], *, top: bool) -> lis
     if page_files:
         errors: list[tuple[str, str]] = []
         pages = _pages_from_files(page_files, errors)
-        editions.append(EditionSource(id=ids.take(folder.name), root=folder, pages=pages, errors=errors))
+        editions.append(
+            EditionSource(id=ids.take(_archive_name(folder, base)), root=folder, pages=pages, errors=errors)
+        )
         if pdfs or subdirs:
             logger.info("%s: page images plus PDFs/folders; each PDF and subfolder is read as its own edition", folder)
     for pdf in pdfs:
-        editions.append(_edition_from_files([pdf], ids))
+        editions.append(_edition_from_files([pdf], ids, name=_archive_name(pdf, base)))
     for sub in subdirs:
-        editions.extend(_discover_dir(sub, ids, seen, top=False))
+        editions.extend(_discover_dir(sub, ids, seen, top=False, base=base))
     if top and not editions:
         editions.append(
             EditionSource(
@@ -208,7 +222,7 @@ def discover(inputs: Sequence[Path | str], *, group_files: bool = True) -> list[
     for raw in inputs:
         path = Path(raw)
         if path.is_dir():
-            slots.extend(_discover_dir(path, ids, seen, top=True))
+            slots.extend(_discover_dir(path, ids, seen, top=True, base=path))
         elif path.is_file() or path.suffix.lower() in known_suffixes:
             if not group_files:
                 slots.append(_edition_from_files([path], ids))

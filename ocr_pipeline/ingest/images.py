@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
@@ -30,7 +32,7 @@ class ImageHeader:
     frames: int = 1
 
 
-def _dpi_from_info(info: dict[str, object]) -> float | None:
+def _dpi_from_info(info: Mapping[Any, Any]) -> float | None:
     dpi = info.get("dpi")
     if isinstance(dpi, (tuple, list)) and dpi:
         try:
@@ -39,7 +41,7 @@ def _dpi_from_info(info: dict[str, object]) -> float | None:
             return None
         # 1 and 72 are what software writes when it does not know; neither is a scan resolution.
         if 50 <= value <= 5000 and abs(value - 72) > 0.01:
-            return round(value, 3)
+            return round(value, 2)  # PNG stores pixels per metre: 300 dpi comes back as 299.9994
     return None
 
 
