@@ -612,3 +612,29 @@ def test_real_archive_page_exports_valid_and_round_trips(name: str, tmp_path: Pa
     for a, b in zip(back.lines, page.lines, strict=True):
         assert a.bbox == pytest.approx(b.bbox, abs=0.01)
         assert [w.bbox for w in a.words] == [pytest.approx(w.bbox, abs=0.01) for w in b.words]
+
+
+def test_reexport_keeps_versions_of_unchanged_items_and_bumps_changed_ones(tmp_path: Path) -> None:
+    from datetime import datetime, timezone
+
+    ed = make_edition()
+    first = OPTIONS.replace(created=datetime(2025, 1, 2, 6, 0, tzinfo=timezone.utc))
+    export_edition(ed, tmp_path, ["newsml"], first)
+    before = {p.name: p.read_bytes() for p in (tmp_path / "newsml" / "items").iterdir()}
+    later = OPTIONS.replace(created=datetime(2025, 1, 3, 9, 30, tzinfo=timezone.utc))
+    export_edition(ed, tmp_path, ["newsml"], later)
+    assert {p.name: p.read_bytes() for p in (tmp_path / "newsml" / "items").iterdir()} == before
+
+    ed.articles[1].paragraphs[0] = "The old harbour bridge reopened on Friday."
+    export_edition(ed, tmp_path, ["newsml"], later)
+    items = items_by_headline(tmp_path)
+    changed, same = items["Harbour bridge reopens after repairs"], items["城市更新让老街区焕发新活力"]
+    assert (changed.get("version"), same.get("version")) == ("2", "1")
+    meta = changed.find(f"{NAR}itemMeta")
+    assert meta.findtext(f"{NAR}firstCreated") == "2025-01-02T06:00:00Z"
+    assert meta.findtext(f"{NAR}versionCreated") == "2025-01-03T09:30:00Z"
+    assert same.find(f"{NAR}itemMeta").findtext(f"{NAR}versionCreated") == "2025-01-02T06:00:00Z"
+    pkg = etree.parse(str(tmp_path / "newsml" / "package.xml")).getroot()
+    assert pkg.get("version") == "2"
+    refs = {r.get("residref"): r.get("version") for r in pkg.iter(f"{NAR}itemRef")}
+    assert refs[changed.get("guid")] == "2" and refs[same.get("guid")] == "1"

@@ -7,7 +7,9 @@ complete on its own and validates against ``nitf-3-6.xsd``.
 
 Guids are derived from the provider domain, the edition date and the edition and article ids
 (``urn:newsml:<provider>:<yyyymmdd>:<edition-id>-<article-id>``), so re-exporting an edition updates the
-same items instead of creating new ones. A stitched article (printed on pages 1 and 3) is one item; its
+same items instead of creating new ones. Re-exporting into a folder that holds a previous export keeps
+each item's ``firstCreated``; an item whose content changed gets the next ``version``, an unchanged one
+keeps its version and timestamps (so its file is rewritten byte for byte). A stitched article (printed on pages 1 and 3) is one item; its
 pages are listed in its ``description`` and in the package's page group where it starts.
 
 Text passes through ``xml_safe``: characters XML cannot carry are removed, everything else is kept.
@@ -15,8 +17,11 @@ Text passes through ``xml_safe``: characters XML cannot carry are removed, every
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import logging
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
@@ -193,7 +198,8 @@ def news_item(
 
 
 def package_item(
-    edition: Edition, articles: list[Article], options: ExportOptions, when: str, edition_title: str
+    edition: Edition, articles: list[Article], options: ExportOptions, when: str, edition_title: str,
+    item_versions: dict[str, int] | None = None,
 ) -> etree._Element:
     lang = language_tag(edition.language, "\n".join(article_text(a) for a in articles[:20]))
     root = _root("packageItem", package_guid(edition, options), options, lang)
@@ -224,9 +230,10 @@ def package_item(
         group = _sub(gs, _N + "group", id=gid, role="group:page", mode="pgrmod:seq")
         _sub(group, _N + "title", f"Page {key}" if key is not None else "Other")
         for art in by_page.get(key, []):
+            guid = item_guid(edition, art, options)
             ref = _sub(
-                group, _N + "itemRef", residref=item_guid(edition, art, options),
-                version=str(options.version), contenttype=NEWSITEM_TYPE,
+                group, _N + "itemRef", residref=guid,
+                version=str((item_versions or {}).get(guid, options.version)), contenttype=NEWSITEM_TYPE,
             )
             _sub(ref, _N + "itemClass", qcode="ninat:text")
             _provider(ref, options)
@@ -262,15 +269,79 @@ def _bytes(root: etree._Element) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
+@dataclass(slots=True)
+class _Previous:
+    version: int
+    first_created: str
+    version_created: str
+    digest: str
+
+
+def _digest(root: etree._Element) -> str:
+    """What a consumer sees as the item's content: everything but the version and its timestamps."""
+    h = hashlib.sha256()
+    for child in root:
+        if child.tag == _N + "itemMeta":
+            child = copy.deepcopy(child)
+            for tag in ("versionCreated", "firstCreated"):
+                el = child.find(_N + tag)
+                if el is not None:
+                    child.remove(el)
+        h.update(etree.tostring(child, method="c14n", with_tail=False))
+    return h.hexdigest()
+
+
+def _previous(paths: list[Path]) -> dict[str, _Previous]:
+    """guid -> version, timestamps and content digest of the items a previous export left here."""
+    out: dict[str, _Previous] = {}
+    for path in paths:
+        try:
+            # Without the indentation our own pretty-printing added, so digests compare content only.
+            root = etree.parse(str(path), etree.XMLParser(remove_blank_text=True)).getroot()
+            meta = root.find(_N + "itemMeta")
+            out[root.get("guid", "")] = _Previous(
+                int(root.get("version", "1")),
+                meta.findtext(_N + "firstCreated") or meta.findtext(_N + "versionCreated") or "",
+                meta.findtext(_N + "versionCreated") or "",
+                _digest(root),
+            )
+        except (etree.XMLSyntaxError, OSError, ValueError, AttributeError) as exc:
+            log.warning("%s: previous NewsML-G2 item not readable (%s); starting its versions afresh", path, exc)
+    return out
+
+
+def _version(root: etree._Element, prev: _Previous | None, options: ExportOptions) -> int:
+    """Same guid across exports; the version goes up only when the content changed, and an unchanged
+    item keeps its timestamps, so re-running an export rewrites identical items."""
+    if prev is None:
+        version = options.version
+    else:
+        meta = root.find(_N + "itemMeta")
+        first = meta.find(_N + "firstCreated")
+        if prev.first_created:
+            first.text = prev.first_created
+        if _digest(root) == prev.digest:
+            version = max(prev.version, options.version)
+            if prev.version_created:
+                meta.find(_N + "versionCreated").text = prev.version_created
+        else:
+            version = max(prev.version + 1, options.version)
+    root.set("version", str(version))
+    return version
+
+
 def write_newsml(edition: Edition, outdir: Path, options: ExportOptions) -> list[Path]:
     nmdir = Path(outdir) / "newsml"
     when = options.timestamp()
     title = xml_safe(options.title or edition.title).strip()
     articles = ordered_articles(edition)
     names = article_file_names(edition)
+    previous = _previous(sorted((nmdir / "items").glob("*.xml")) + [nmdir / "package.xml"]) if nmdir.is_dir() else {}
     items = [news_item(edition, art, options, when, title) for art in articles]
+    versions = {item.get("guid"): _version(item, previous.get(item.get("guid")), options) for item in items}
     files = [(nmdir / "items" / f"{names[a.id]}.xml", _bytes(item)) for a, item in zip(articles, items, strict=True)]
-    package = package_item(edition, articles, options, when, title)
+    package = package_item(edition, articles, options, when, title, versions)
+    _version(package, previous.get(package.get("guid")), options)
     files.append((nmdir / "package.xml", _bytes(package)))
     files.append((nmdir / "edition.xml", _bytes(news_message(package, items, options, when))))
     written = write_files(files)
