@@ -163,6 +163,8 @@ def _resolve(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
         raise ConfigError("'extends' must be the name of a profile", path=str(path))
     parent = _resolve(_find(parent_name, near=path.parent), (*seen, path))
     merged = _merge(parent, data)
+    # A profile's name is its own, never its parent's.
+    merged["name"] = data.get("name") or path.stem
     # Jump patterns accumulate down the chain: the child's lines add to what it inherits.
     pj, cj = parent.get("jumps", {}), data.get("jumps", {})
     if isinstance(pj, dict) and isinstance(cj, dict) and not cj.get("replace", False):
@@ -223,11 +225,22 @@ def load_profile(name_or_path: str = DEFAULT_PROFILE) -> LayoutProfile:
     return profile
 
 
+_SHARED: dict[tuple[str, int], LayoutProfile] = {}
+
+
 def as_profile(profile: LayoutProfile | str | None) -> LayoutProfile:
-    """A profile object from a profile, a name or path, or None (the default profile)."""
+    """A profile object from a profile, a name or path, or None (the default profile).
+
+    Names are loaded once per file version and shared, since parsing a text at a time
+    (``parse_jumps(text)``) would otherwise read and compile the profile for every line.
+    """
     if isinstance(profile, LayoutProfile):
         return profile
-    return load_profile(profile or DEFAULT_PROFILE)
+    path = _find(profile or DEFAULT_PROFILE).resolve()
+    key = (str(path), path.stat().st_mtime_ns)
+    if key not in _SHARED:
+        _SHARED[key] = load_profile(str(path))
+    return _SHARED[key]
 
 
 __all__ = [

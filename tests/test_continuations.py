@@ -319,3 +319,21 @@ def test_report_is_json_ready() -> None:
     assert len(data["links"]) == len(report.links) == 3
     assert all(0.0 < ln["score"] <= 1.0 for ln in data["links"])
     assert edition.provenance[-1].stage == "edition"
+
+
+def test_headline_run_into_the_continuation_text_is_a_jump_head() -> None:
+    # "(上接第1版)<headline><text>": the layout put marker and repeated headline inside the first paragraph.
+    b = Builder(2)
+    stories = [s for s in copy.deepcopy(ZH_STORIES) if s.id in ("zh2", "zh3")]
+    for s in stories:
+        first, second = s.parts()
+        b.add(1, s.id, s.headline, first, jump=s.jump_out)
+        b.add(2, f"{s.id}-cont", "", [s.headline + second[0], *second[1:]], jump_inline="(上接第1版)")
+    edition = b.edition("zh")
+    report = link_continuations(edition, lang="zh")
+    assert sorted((ln.from_article, ln.to_article) for ln in report.links) == [
+        ("zh2", "zh2-cont"), ("zh3", "zh3-cont")]
+    assert all(ln.evidence["head"] == 1.0 for ln in report.links)
+    by_id = {a.id: a for a in edition.articles}
+    for s in stories:
+        assert by_id[s.id].paragraphs == s.paragraphs

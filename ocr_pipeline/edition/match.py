@@ -173,12 +173,33 @@ def _norm(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold().strip()
 
 
+def repeated_headline(headline: str, paragraph: str) -> int:
+    """Length of the headline repeated at the start of a continuation's paragraph, else 0.
+
+    Where a continuation prints the headline again without a headline block of its own, OCR and layout
+    often run it into the first paragraph ("(上接第1版)<headline><text>"): it is a jump head, not text.
+    """
+    head = headline.strip()
+    if len(head) < 4 or len(paragraph) <= len(head):
+        return 0
+    if any(is_han_or_kana(c) for c in head):
+        prefix = paragraph[: len(head)]
+        return len(head) if fuzz.ratio(_norm(head), _norm(prefix)) >= 90 else 0
+    # Latin: the headline must end at a word boundary of the paragraph.
+    for n in (len(head), len(head) - 1, len(head) + 1):
+        if 0 < n < len(paragraph) and paragraph[n] in " \t\n" and fuzz.ratio(_norm(head), _norm(paragraph[:n])) >= 90:
+            return n
+    return 0
+
+
 def head_similarity(first: Part, out: Jump, second: Part, jin: Jump) -> float:
     """How well the continuation's jump head names the first part (0..1)."""
     a_head = _norm(first.article.headline)
     a_body = _norm(first.body)
     b_heads = [_norm(h) for h in (jin.keyword, second.article.headline) if h.strip()]
     score = 0.0
+    if second.article.paragraphs and repeated_headline(first.article.headline, second.article.paragraphs[0]):
+        score = 1.0
     if out.keyword:
         kw = _norm(out.keyword)
         for h in b_heads:
@@ -354,4 +375,4 @@ def _greedy(matrix: list[list[Candidate | None]], min_score: float) -> list[Cand
 
 
 __all__ = ["Candidate", "FoundJump", "LexicalIndex", "Part", "assign", "collect_parts", "continuity",
-           "head_similarity", "resolve_target", "score_pairs"]
+           "head_similarity", "repeated_headline", "resolve_target", "score_pairs"]

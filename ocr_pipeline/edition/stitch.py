@@ -13,7 +13,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ocr_pipeline.edition.match import Candidate, Part, assign, collect_parts, resolve_target, score_pairs
+from ocr_pipeline.edition.match import (
+    Candidate,
+    Part,
+    assign,
+    collect_parts,
+    repeated_headline,
+    resolve_target,
+    score_pairs,
+)
 from ocr_pipeline.model import Article, Continuation, Edition, Flag, ProcessingStep, to_dict
 from ocr_pipeline.profiles import LayoutProfile, as_profile
 from ocr_pipeline.text.chars import guess_lang, is_cjk_lang
@@ -87,6 +95,11 @@ def _cut_mid_paragraph(text: str) -> bool:
 
 
 def _merge(first: Article, nxt: Article, page: int, lang: str, edition: Edition) -> None:
+    if nxt.paragraphs:
+        n = repeated_headline(first.headline, nxt.paragraphs[0])
+        if n:
+            nxt.paragraphs[0] = nxt.paragraphs[0][n:].lstrip()
+            nxt.paragraphs = [p for p in nxt.paragraphs if p]
     if first.paragraphs and nxt.paragraphs and _cut_mid_paragraph(first.paragraphs[-1]):
         first.paragraphs[-1] = join_split(first.paragraphs[-1], nxt.paragraphs[0], lang)
         first.paragraphs.extend(nxt.paragraphs[1:])
