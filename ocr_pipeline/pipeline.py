@@ -168,8 +168,8 @@ class Converter:
         from ocr_pipeline.ingest import load_image
 
         try:
-            img = load_image(PageSource(path=src.image_path), dpi=self.settings.dpi,
-                             max_pixels=self.settings.max_pixels).image
+            # Loading through the text source keeps the image aligned with its coordinates (no EXIF turn).
+            img = load_image(src, dpi=self.settings.dpi, max_pixels=self.settings.max_pixels).image
         except OcrPipelineError as exc:
             log.warning("image beside %s not usable: %s", src.path, exc)
             return None
