@@ -493,6 +493,18 @@ def test_json_is_what_the_model_writes(tmp_path: Path) -> None:
     assert edition_json(ed) == dumps(ed) + "\n"
 
 
+@pytest.mark.parametrize("data", [
+    {}, [], {"a": []}, {"a": {}}, [[[]]], {"x": [1, 2.5, -0.0, 1e300, float("nan"), float("inf"), -float("inf")]},
+    {"s": "\x00\x1f\"\\<>&\u2028😀\ud800", "t": True, "f": False, "n": None, "i": -(10**30)},
+])
+def test_fast_indented_json_matches_the_json_module(data: object) -> None:
+    import json
+
+    from ocr_pipeline.export.jsonout import dumps_indent1
+
+    assert dumps_indent1(data) == json.dumps(data, ensure_ascii=False, indent=1)
+
+
 def test_unwritable_output_raises_export_error(tmp_path: Path) -> None:
     from ocr_pipeline.errors import ExportError
 
