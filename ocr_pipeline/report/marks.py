@@ -1,0 +1,71 @@
+"""Low-confidence characters in an article's text.
+
+An article's paragraphs are normalised and joined text, not the OCR lines, so each paragraph character is
+mapped back to a line character approximately (``score.align_confidences``): greedy, in reading order,
+NFKC-insensitive. Characters that cannot be mapped are left unmarked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ocr_pipeline.model import Article, Block, Line, Page
+from ocr_pipeline.report.score import align_confidences, char_confidences
+
+# Block kinds whose text is not in ``Article.paragraphs`` (see the JSON contract in DESIGN.md).
+_NOT_IN_PARAGRAPHS = frozenset({"headline", "jump", "byline", "photo", "masthead", "folio"})
+
+
+@dataclass(slots=True)
+class Segment:
+    """A run of paragraph text that is all low-confidence (``low``) or all not."""
+
+    text: str
+    low: bool = False
+    confidence: float | None = None  # lowest confidence in a low run
+
+
+def article_lines(article: Article, pages: dict[int, Page]) -> list[Line]:
+    """The lines whose text ends up in the article's paragraphs, in the article's block order."""
+    out: list[Line] = []
+    cache: dict[int, tuple[dict[str, Line], dict[str, Block]]] = {}
+    for ref in article.blocks:
+        page = pages.get(ref.page)
+        if page is None or page.status == "failed":
+            continue
+        if ref.page not in cache:
+            cache[ref.page] = (page.line_map(), page.block_map())
+        lines, blocks = cache[ref.page]
+        block = blocks.get(ref.block_id)
+        if block is None or block.kind in _NOT_IN_PARAGRAPHS:
+            continue
+        out.extend(lines[i] for i in block.line_ids if i in lines)
+    return out
+
+
+def mark_paragraphs(paragraphs: list[str], lines: list[Line], low_confidence: float) -> list[list[Segment]]:
+    """Each paragraph as segments, low-confidence characters in runs of their own."""
+    pieces: list[tuple[str, float]] = []
+    for line in lines:
+        visible = [c for c in line.text if not c.isspace()]
+        pieces.extend(zip(visible, char_confidences(line), strict=True))
+    out: list[list[Segment]] = []
+    # One alignment over the whole article keeps the pointer moving forward across paragraphs.
+    joined = "\n".join(paragraphs)
+    confs = align_confidences(joined, pieces) if pieces else [None] * len(joined)
+    pos = 0
+    for para in paragraphs:
+        segs: list[Segment] = []
+        for ch, conf in zip(para, confs[pos:pos + len(para)], strict=True):
+            low = conf is not None and conf < low_confidence
+            # A space continues whatever run it is in, so a low-confidence phrase stays one mark.
+            if segs and (ch.isspace() or segs[-1].low == low):
+                seg = segs[-1]
+                seg.text += ch
+                if low and conf is not None and (seg.confidence is None or conf < seg.confidence):
+                    seg.confidence = conf
+            else:
+                segs.append(Segment(ch, low, conf if low else None))
+        out.append(segs)
+        pos += len(para) + 1
+    return out
