@@ -104,8 +104,8 @@ def make_edition() -> Edition:
     p3_blocks = [
         Block("p3-b1", "jump", (100, 100, 310, 130), ["p3-l1"], (0, 0), "a1"),
         Block("p3-b2", "body", (100, 140, 490, 170), ["p3-l2"], (0, 0), "a1"),
-        Block("p3-b3", "headline", (1300, 100, 2100, 140), ["p3-l3"], (2, 3), "a3"),
-        Block("p3-b4", "body", (1300, 160, 2200, 190), ["p3-l4"], (2, 3), "a3"),
+        Block("p3-b3", "headline", (1300, 100, 2100, 140), ["p3-l3"], (2, 3), "a3/../x"),
+        Block("p3-b4", "body", (1300, 160, 2200, 190), ["p3-l4"], (2, 3), "a3/../x"),
     ]
     p3 = Page(3, "page-03.png", 2400, 3400, 300.0, p3_lines, p3_blocks,
               [Separator("p3-s1", "hrule", (50, 90, 2350, 93))],
@@ -416,6 +416,12 @@ def test_alto_description_tags_and_structure(exported: Path, edition: Edition) -
     assert [tags[r].get("LABEL") for r in blocks["p1-b1"].get("TAGREFS").split()] == ["masthead"]
     order = [e.get("REF") for e in root.iter(ALTO + "ElementRef")]
     assert order == edition.pages[0].reading_order
+    # Page 3: the article whose id is not an XML name still gets a valid tag that its blocks point to.
+    p3 = alto_page(exported, 3)
+    st = [t for t in p3.find(f"{ALTO}Tags") if t.tag == ALTO + "StructureTag"]
+    assert [t.get("LABEL") for t in st] == ["城市更新让老街区焕发新活力", xml_safe(HOSTILE_HEADLINE)]
+    blocks3 = {b.get("ID"): b for b in p3.find(f"{ALTO}Layout/{ALTO}Page/{ALTO}PrintSpace")}
+    assert st[1].get("ID") in blocks3["p3-b4"].get("TAGREFS").split()
 
 
 def test_alto_lines_strings_and_glyphs(exported: Path, edition: Edition) -> None:

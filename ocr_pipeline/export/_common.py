@@ -93,7 +93,11 @@ class IdMaker:
         self._used: set[str] = set()
 
     def make(self, preferred: str, prefix: str = "id_") -> str:
-        base = preferred if _NCNAME.match(preferred or "") else prefix + re.sub(r"[^A-Za-z0-9._-]", "_", preferred or "")
+        base = preferred or ""
+        if not _NCNAME.match(base):
+            base = re.sub(r"[^A-Za-z0-9._-]", "_", base)
+            if not _NCNAME.match(base):
+                base = prefix + base
         candidate, n = base, 1
         while candidate in self._used:
             n += 1
