@@ -537,6 +537,10 @@ def test_options_validate_and_config(tmp_path: Path) -> None:
     cfg.write_text('provder = "x.org"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="provder"):
         load_config(cfg)
+    for bad in ('provider = 7', 'version = "2"', 'version = 0', 'created = "yesterday"', 'title = ['):
+        cfg.write_text(bad + "\n", encoding="utf-8")
+        with pytest.raises(ConfigError):
+            load_config(cfg)
 
 
 def test_reexport_removes_stale_files(tmp_path: Path) -> None:

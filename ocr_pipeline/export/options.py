@@ -40,6 +40,13 @@ class ExportOptions:
     created: datetime | None = None
 
     def __post_init__(self) -> None:
+        for name in ("provider", "provider_name", "copyright_holder", "copyright_notice", "title"):
+            if not isinstance(getattr(self, name), str):
+                raise ConfigError(f"{name.replace('_', '-')} must be text, not {getattr(self, name)!r}")
+        if not isinstance(self.version, int) or isinstance(self.version, bool):
+            raise ConfigError(f"version must be a whole number, not {self.version!r}")
+        if self.created is not None and not isinstance(self.created, datetime):
+            raise ConfigError(f"created must be an ISO date-time, not {self.created!r}")
         domain = self.provider.strip().lower()
         if not _DOMAIN.match(domain) or len(domain) > 253:
             raise ConfigError(
