@@ -62,7 +62,8 @@ def main() -> None:
     from ocr_pipeline.errors import OcrPipelineError
 
     try:
-        cli(standalone_mode=False)
+        # Without standalone mode click returns the code a command exits with instead of exiting.
+        rc = cli(standalone_mode=False)
     except OcrPipelineError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
@@ -74,3 +75,4 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    sys.exit(rc if isinstance(rc, int) else 0)
