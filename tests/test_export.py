@@ -660,3 +660,28 @@ def test_reexport_keeps_versions_of_unchanged_items_and_bumps_changed_ones(tmp_p
     assert pkg.get("version") == "2"
     refs = {r.get("residref"): r.get("version") for r in pkg.iter(f"{NAR}itemRef")}
     assert refs[changed.get("guid")] == "2" and refs[same.get("guid")] == "1"
+
+
+def test_sparse_editions_still_export_valid_files(tmp_path: Path, newsml_schema: etree.XMLSchema,
+                                                  nitf_schema: etree.XMLSchema, alto_schema: etree.XMLSchema) -> None:
+    """Nothing but ids: an article with no text and no pages, a page with no lines, no date, no language,
+    a line with no text, a block listing a missing line."""
+    empty_page = Page(2, "p2.tif", 1000, 1400, lines=[Line("l1", (10, 10, 20, 20), "")],
+                      blocks=[Block("9", "text", (0, 0, 5, 5), ["l1", "missing"])])
+    ed = Edition("x", pages=[empty_page], articles=[Article("1"), Article("\x00", headline="\x00")])
+    res = export_edition(ed, tmp_path)
+    for path in res.files["newsml"]:
+        doc = etree.parse(str(path))
+        assert_valid(newsml_schema, doc, path.name)
+        for nitf in nitf_bodies(doc.getroot()):
+            assert_valid(nitf_schema, nitf, f"nitf in {path.name}")
+    for path in res.files["alto"]:
+        assert_valid(alto_schema, etree.parse(str(path)), path.name)
+    assert load(tmp_path / "edition.json") == ed
+    assert sorted(p.name for p in res.files["text"]) == ["01-1.txt", "02-article.txt", "edition.txt"]
+    assert etree.parse(str(tmp_path / "newsml" / "edition.xml")).getroot().find(f"{NAR}itemSet")[0].get(
+        "guid") == "urn:newsml:ocr-pipeline.invalid:undated:x"
+    nothing = export_edition(Edition("none"), tmp_path / "none")
+    assert nothing.count == 1 + 1 + 2  # edition.json, edition.txt, package and message
+    for path in nothing.files["newsml"]:
+        assert_valid(newsml_schema, etree.parse(str(path)), path.name)

@@ -217,10 +217,13 @@ def _estimate_boxes(line: Line, tokens: list[tuple[str, BBox | None, float, list
 def _text_line(w: _Writer, line: Line, ids: IdMaker) -> None:
     tokens = _tokens(line)
     attrs = {"ID": ids.make(line.id, "line_"), **_box_attrs(line.bbox)}
-    if not tokens:
-        w.empty("TextLine", attrs)
-        return
     w.open("TextLine", attrs)
+    if not tokens:
+        # ALTO requires a String in every TextLine; an empty one keeps a line the engine found but
+        # could not read, with its box, instead of dropping it.
+        w.raw(f'{"  " * len(w.stack)}<String CONTENT="" {_box_str(line.bbox)} WC="{unit(line.confidence)}"/>\n')
+        w.close()
+        return
     pad = "  " * len(w.stack)
     boxes = _estimate_boxes(line, tokens)
     prev: BBox | None = None
