@@ -112,13 +112,12 @@ def en_lines(n: int, per: int, start: int = 0) -> list[str]:
     return [" ".join(EN_WORDS[(start + i * per + k) % len(EN_WORDS)] for k in range(per)) for i in range(n)]
 
 
-def articles_from_pages(pages: list[Page], lang: dict[int, str]) -> list[Article]:
+def articles_from_pages(pages: list[Page]) -> list[Article]:
     """One article per article id on the pages: headline from its headline block, one paragraph per
     body/caption block (as the text stage would join them)."""
     arts: dict[str, Article] = {}
     for page in pages:
         lm = page.line_map()
-        sep = "" if lang.get(page.number) == "zh" else " "
         for b in page.blocks:
             if b.article_id is None:
                 continue
@@ -126,7 +125,9 @@ def articles_from_pages(pages: list[Page], lang: dict[int, str]) -> list[Article
             a.blocks.append(BlockRef(page.number, b.id))
             if page.number not in a.pages:
                 a.pages.append(page.number)
-            text = sep.join(lm[i].text for i in b.line_ids)
+            texts = [lm[i].text for i in b.line_ids]
+            # Chinese lines join without a space, Latin ones with one (as the text stage does).
+            text = ("" if any("\u4e00" <= c <= "\u9fff" for c in "".join(texts)) else " ").join(texts)
             if b.kind == "headline":
                 a.headline = text
             elif b.kind in ("body", "caption"):
@@ -150,19 +151,19 @@ def make_edition(folder: Path, *, width: int = 1200, height: int = 1700) -> Edit
         BlockSpec("body", 80, 260, zh_lines(14, 12), "a1", low_chars={3: [2, 3, 4]}),
         BlockSpec("body", 80 + col, 260, zh_lines(12, 12, 40), "a1", low_lines={5: 0.55}),
         BlockSpec("jump", 80 + col, 260 + 13 * 39, ["（下转第5版）"], "a1"),
-        BlockSpec("headline", 80 + 2 * col, 170, [HOSTILE[:30], HOSTILE[30:]], "a2", size=26),
-        BlockSpec("body", 80 + 2 * col, 270, en_lines(10, 4), "a2", low_lines={2: 0.42, 6: 0.71},
+        BlockSpec("headline", 80 + 2 * col, 170, [HOSTILE[:25], HOSTILE[26:]], "a2", size=26),
+        BlockSpec("body", 80 + 2 * col, 270, en_lines(10, 3), "a2", low_lines={2: 0.42, 6: 0.71},
                   confidence=0.72),
         BlockSpec("body", 80, 900, zh_lines(6, 20, 7), None),  # text in no article
         BlockSpec("folio", 80, height - 80, ["第1版"], size=22),
     ]
     p2 = [
         BlockSpec("headline", 80, 80, ["Kitchen Feeds the River District"], "a3", size=44),
-        BlockSpec("body", 80, 170, en_lines(16, 4, 3), "a3", low_chars={4: [0, 1, 2, 3]}),
-        BlockSpec("body", 80 + col, 170, en_lines(16, 4, 50), "a3"),
-        BlockSpec("body", 80 + 2 * col, 170, en_lines(8, 4, 90), "a4"),  # headline-less
+        BlockSpec("body", 80, 170, en_lines(16, 3, 3), "a3", low_chars={4: [0, 1, 2, 3]}),
+        BlockSpec("body", 80 + col, 170, en_lines(16, 3, 50), "a3"),
+        BlockSpec("body", 80 + 2 * col, 170, en_lines(8, 3, 90), "a4"),  # headline-less
         BlockSpec("photo", 80 + 2 * col, 600, [], "a5"),
-        BlockSpec("caption", 80 + 2 * col, 820, en_lines(2, 4, 20), "a5", size=20),
+        BlockSpec("caption", 80 + 2 * col, 820, en_lines(2, 3, 20), "a5", size=20),
         BlockSpec("folio", 80, height - 80, ["Page 2"], size=22),
     ]
     page1, img1 = render_page(1, p1, width, height)
@@ -171,7 +172,7 @@ def make_edition(folder: Path, *, width: int = 1200, height: int = 1700) -> Edit
                  errors=["EngineError: recognition crashed on this page (out of memory)"])
     img1.save(folder / "pages" / "page-01.jpg", quality=85)
     img2.save(folder / "pages" / "page-02.jpg", quality=85)
-    arts = articles_from_pages([page1, page2], {1: "zh", 2: "en"})
+    arts = articles_from_pages([page1, page2])
     by_id = {a.id: a for a in arts}
     by_id["a1"].continuation = Continuation(1, 5, jump_out="（下转第5版）", matched=False)
     by_id["a1"].flags.append(Flag("unmatched-jump-out", "jump line '（下转第5版）' on page 1: no continuation "

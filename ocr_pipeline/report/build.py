@@ -198,7 +198,7 @@ class _Builder:
         anchor = self.page_anchor.get(n, _anchor("page", n))
         order = {bid: i + 1 for i, bid in enumerate(page.reading_order)}
         # Sized in page pixels so labels keep their size relative to the page at any thumbnail width.
-        fs = max(12.0, min(page.width, page.height) / 45.0)
+        fs = max(10.0, min(page.width, page.height) / 55.0)
         block_of_line: dict[str, str] = {}
         blocks = []
         legend: dict[str, dict[str, Any]] = {}
@@ -220,7 +220,8 @@ class _Builder:
                 "h": _fmt(max(0.0, y1 - y0)), "colour": self.colour(b.article_id), "article_id": b.article_id,
                 "unassigned": art is None and b.kind not in ("masthead", "folio"),
                 "title": title, "order": order.get(b.id),
-                "lx": _fmt(x0 + fs * 0.8), "ly": _fmt(y0 + fs * 0.8),
+                # On the block's corner, so the label hides as little of the block's text as it can.
+                "lx": _fmt(x0), "ly": _fmt(y0),
             })
             if art is not None and art.id not in legend:
                 legend[art.id] = {"anchor": self.article_anchor(art.id), "colour": self.colour(art.id),
@@ -243,6 +244,7 @@ class _Builder:
             "number": n, "anchor": anchor, "status": page.status, "errors": page.errors, "source": page.source,
             "width": max(1, page.width), "height": max(1, page.height), "thumb": thumb, "href": href,
             "blocks": blocks, "lines": lines, "legend": list(legend.values()), "font": _fmt(fs),
+            "radius": _fmt(fs * 0.8),
             "stats": {"blocks": len(page.blocks), "lines": len(page.lines), "characters": stats.characters,
                       "low": stats.low_characters, "mean": stats.mean},
             "flags": [],
@@ -344,6 +346,14 @@ def write_report(edition: Edition, edition_dir: Path, *, low_confidence: float =
             page_views[f.page]["flags"].append(fv)
         if r.article_id in art_views:
             art_views[r.article_id]["flags"].append(fv)
+    for av in articles:
+        # One chip per flag code (the worst one's place), so ten low lines do not make ten chips.
+        chips: dict[str, dict[str, Any]] = {}
+        for fv in av["flags"]:
+            chip = chips.setdefault(fv["code"], {"code": fv["code"], "count": 0, "severity": fv["severity"],
+                                                 "target": fv["target"], "message": fv["message"]})
+            chip["count"] += 1
+        av["chips"] = list(chips.values())
 
     html = _environment().get_template("report.html").render(
         edition=edition, summary=summary, score_class=_score_class(score), flags=flag_views, pages=pages,
