@@ -52,10 +52,10 @@ def to_gray(image: np.ndarray) -> np.ndarray:
 def _max_pool(gray: np.ndarray, f: int) -> np.ndarray:
     if f <= 1:
         return gray
-    h, w = gray.shape
-    hh, ww = h // f * f, w // f * f
-    # Max, not mean: one paper pixel in a block keeps the block bright inside dense text.
-    return gray[:hh, :ww].reshape(hh // f, f, ww // f, f).max(axis=(1, 3))
+    # Max, not mean: one paper pixel in a block keeps the block bright inside dense text. A dilation
+    # sampled every f pixels is a max pool, and much faster than a numpy reshape-max.
+    dilated = cv2.dilate(gray, np.ones((f, f), np.uint8))
+    return np.ascontiguousarray(dilated[f // 2 :: f, f // 2 :: f])
 
 
 def _poly_terms(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
