@@ -90,18 +90,21 @@ def main() -> None:
     edition = synthetic_edition(args.pages)
     n_lines = sum(len(p.lines) for p in edition.pages)
     n_chars = sum(len(ln.chars or ()) for p in edition.pages for ln in p.lines)
-    timings: dict[str, float] = {}
+    # Wall time (what a user waits) and this process's CPU time: on a shared machine the first rises with
+    # other people's load, the second much less.
+    timings: dict[str, tuple[float, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for label, formats in (("text+newsml+alto", ("text", "newsml", "alto")), ("+json", FORMATS)):
-            best = float("inf")
+            best = (float("inf"), float("inf"))
             for r in range(args.repeat):
-                start = time.perf_counter()
+                start, cpu = time.perf_counter(), time.process_time()
                 result = export_edition(edition, Path(tmp) / f"{label}-{r}", formats)
-                best = min(best, time.perf_counter() - start)
+                best = min(best, (time.perf_counter() - start, time.process_time() - cpu))
             timings[label] = best
+    (w1, c1), (w2, c2) = timings["text+newsml+alto"], timings["+json"]
     print(f"export {args.pages} pages ({n_lines} lines, {n_chars} char boxes, {len(edition.articles)} articles, "
-          f"{result.count} files), best of {args.repeat}: text+newsml+alto {timings['text+newsml+alto']:.2f} s, "
-          f"all four with edition.json {timings['+json']:.2f} s (target < 2 s)")
+          f"{result.count} files), best of {args.repeat}: text+newsml+alto {w1:.2f} s (cpu {c1:.2f} s), "
+          f"all four with edition.json {w2:.2f} s (cpu {c2:.2f} s); target < 2 s")
 
 if __name__ == "__main__":
     main()
