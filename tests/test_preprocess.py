@@ -511,3 +511,49 @@ def test_speed_on_full_size_page() -> None:
     # Measured about 0.05 s and 0.3 s on 2 cores; the bounds leave room for a busy shared machine.
     assert t_skew < 0.5, f"skew estimate took {t_skew:.2f}s"
     assert t_all < 2.0, f"preprocess took {t_all:.2f}s"
+
+
+# --------------------------------------------------------------------------------------------------------
+# Real scans from ../shared/real (read in place, never copied)
+
+REAL = Path(__file__).resolve().parents[2] / "shared" / "real"
+REAL_PAGES = [
+    "evening-star/1916082601-0007.jpg",
+    "evening-star/1860010201-0323.jpg",
+    "nzz/nzz_18701230_0_0_a1_p1_1.tif",
+    "nzz/nzz_19390611_0_0_a1_p1_1.tif",
+]
+
+
+@functools.cache
+def real_page(name: str) -> np.ndarray:
+    path = REAL / name
+    if not path.is_file():
+        pytest.skip(f"{path} not available")
+    with Image.open(path) as im:
+        return np.asarray(im.convert("L")).copy()
+
+
+@pytest.mark.parametrize("name", REAL_PAGES)
+def test_real_pages_stay_upright(name: str) -> None:
+    res = preprocess(real_page(name))
+    assert res.rotation == 0
+    assert abs(res.skew) < 2.0  # these archive scans are nearly straight
+
+
+@pytest.mark.parametrize(
+    ("name", "quarter_turns_ccw"), [(REAL_PAGES[0], 1), (REAL_PAGES[3], 2), (REAL_PAGES[2], 3)]
+)
+def test_real_pages_turned(name: str, quarter_turns_ccw: int) -> None:
+    img = real_page(name)
+    res = preprocess(np.ascontiguousarray(np.rot90(img, quarter_turns_ccw)))
+    assert res.rotation == 90 * quarter_turns_ccw
+    assert res.image.shape == img.shape
+
+
+def test_real_page_added_skew_is_measured() -> None:
+    # The scan's own skew is unknown; turning it by 2 degrees more must change the measurement by 2.
+    img = real_page(REAL_PAGES[0])
+    base, _ = estimate_skew(normalize_contrast(img))
+    turned, _ = estimate_skew(normalize_contrast(rotate_page(img, 2.0)))
+    assert abs((turned - base) - 2.0) < 0.2
