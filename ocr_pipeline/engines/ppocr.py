@@ -148,6 +148,7 @@ class _Crop:
     to_page: np.ndarray  # 3x3 homography: crop coords -> page coords
     quad: np.ndarray  # 4x2 page polygon of the detected box
     region: int  # index of the region the box was detected in (0 for the whole page)
+    pad: int = 0  # paper-coloured columns added at each end
 
 
 def _cut_line(page: np.ndarray, quad: np.ndarray, region: int, pad_ratio: float = 0.25) -> _Crop:
@@ -157,6 +158,7 @@ def _cut_line(page: np.ndarray, quad: np.ndarray, region: int, pad_ratio: float 
     h = max(int(round(max(np.linalg.norm(quad[0] - quad[3]), np.linalg.norm(quad[1] - quad[2])))), 1)
     dst = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
     m = cv2.getPerspectiveTransform(quad.astype(np.float32), dst)
+    pad = 0
     crop = cv2.warpPerspective(page, m, (w, h), borderMode=cv2.BORDER_REPLICATE, flags=cv2.INTER_CUBIC)
     if h / w >= 1.5:
         # Vertical text (CJK headlines): turn it so that it reads left to right, as the model expects.
@@ -174,7 +176,7 @@ def _cut_line(page: np.ndarray, quad: np.ndarray, region: int, pad_ratio: float 
         crop = cv2.copyMakeBorder(crop, 0, 0, pad, pad, cv2.BORDER_CONSTANT, value=paper)
         shift = np.array([[1, 0, pad], [0, 1, 0], [0, 0, 1]], dtype=np.float64)
         m = shift @ m
-    return _Crop(image=crop, to_page=np.linalg.inv(m), quad=quad, region=region)
+    return _Crop(image=crop, to_page=np.linalg.inv(m), quad=quad, region=region, pad=pad)
 
 
 def reading_order(boxes: list[BBox]) -> list[int]:
@@ -637,7 +639,12 @@ class PPOCREngine(OcrEngine):
             spaces = _insert_spaces(
                 dec, ink, prob_threshold=st.space_prob, gap_ratio=st.space_gap_ratio, latin_only_pairs=not latin
             )
-        extents = _char_extents(dec, cw, ch)
+        # Character boxes stay inside the detected box, not in the padding.
+        lo, hi = crop.pad, cw - crop.pad
+        extents = []
+        for a, b in _char_extents(dec, cw, ch):
+            a, b = min(max(a, lo), hi), min(max(b, lo), hi)
+            extents.append((min(a, b - 1.0), b))
         chars: list[Char] = []
         space_after = set(spaces)
         for i, (text, prob) in enumerate(zip(dec.chars, dec.probs, strict=True)):
