@@ -27,13 +27,16 @@ from ocr_pipeline.errors import BadInputError, ExportError
 from ocr_pipeline.model import Article, Block, Edition, Line, Page, load
 from ocr_pipeline.report.flags import LOW_CONFIDENCE, UNMATCHED_CODES, ReportFlag, collect_flags
 from ocr_pipeline.report.marks import article_lines, mark_paragraphs
-from ocr_pipeline.report.score import ConfidenceStats, edition_stats, page_stats, quality_score
+from ocr_pipeline.report.score import ConfidenceStats, LineConfidences, page_stats, quality_score
 from ocr_pipeline.util.fs import atomic_write_text
 
 log = logging.getLogger(__name__)
 
-THUMB_WIDTH = 640
+# 600 px: a 2,400 px scan decodes at exactly 1/4 scale in JPEG draft mode, with no resampling after.
+THUMB_WIDTH = 600
 THUMB_QUALITY = 70
+# Bytes per thumbnail before base64 (x 4/3): 16 pages stay under ~3.5 MB of the 5 MB report target.
+THUMB_BUDGET = 160_000
 REPORT_SCHEMA = 1
 # Article colours on the overlay; red is kept for low-confidence lines and the highlight.
 PALETTE = (
@@ -102,12 +105,17 @@ def _thumbnail(path: Path, width: int = THUMB_WIDTH) -> _Thumb | None:
             if im.width > width:
                 im = im.resize((width, max(1, round(width * im.height / im.width))), Image.Resampling.BILINEAR,
                                reducing_gap=2.0)
-            buf = io.BytesIO()
-            im.save(buf, "JPEG", quality=THUMB_QUALITY, optimize=False, progressive=False)
+            data = b""
+            for quality in (THUMB_QUALITY, 55, 40):
+                buf = io.BytesIO()
+                im.save(buf, "JPEG", quality=quality, optimize=False, progressive=False)
+                data = buf.getvalue()
+                # Noisy or colour scans compress worse than clean ones: trade quality for the size limit.
+                if len(data) <= THUMB_BUDGET:
+                    break
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
         log.warning("cannot read page image %s for the report: %s", path, exc)
         return None
-    data = buf.getvalue()
     return _Thumb("data:image/jpeg;base64," + base64.b64encode(data).decode("ascii"), im.width, im.height,
                   len(data))
 
@@ -157,6 +165,7 @@ class _Builder:
         self.block_anchor: dict[tuple[int, str], str] = {}
         self.line_anchor: dict[tuple[int, str], str] = {}
         self._maps: dict[int, tuple[dict[str, Line], dict[str, Block]]] = {}
+        self.confs = LineConfidences()
 
     def maps(self, page: Page) -> tuple[dict[str, Line], dict[str, Block]]:
         if page.number not in self._maps:
@@ -263,10 +272,10 @@ class _Builder:
             if blk is not None:
                 all_lines.extend(lm[i] for i in blk.line_ids if i in lm)
         for ln in all_lines:
-            stats.add_line(ln, self.low)
+            stats.add_line(ln, self.low, self.confs)
         subheads = set(article.subheads)
         paragraphs = [{"subhead": p in subheads, "segments": segs}
-                      for p, segs in zip(article.paragraphs, mark_paragraphs(article.paragraphs, lines, self.low),
+                      for p, segs in zip(article.paragraphs, mark_paragraphs(article.paragraphs, lines, self.low, self.confs),
                                          strict=True)]
         first = article.blocks[0] if article.blocks else None
         return {
@@ -304,10 +313,14 @@ def write_report(edition: Edition, edition_dir: Path, *, low_confidence: float =
     ``pages/page-NN.jpg`` images, if any), atomically. Returns the overview figures."""
     start = time.perf_counter()
     edition_dir = Path(edition_dir)
+    b = _Builder(edition, edition_dir, low_confidence)
     rflags = collect_flags(edition, low_confidence=low_confidence)
     flags = [r.flag for r in rflags]
-    score = quality_score(edition, flags, low_confidence=low_confidence)
-    total = edition_stats(edition, low_confidence)
+    pstats = [page_stats(p, low_confidence, b.confs) for p in edition.pages]
+    total = ConfidenceStats()
+    for ps in pstats:
+        total.add(ps)
+    score = quality_score(edition, flags, low_confidence=low_confidence, stats=total)
     summary = ReportSummary(
         edition_id=edition.id,
         pages=len(edition.pages),
@@ -328,9 +341,7 @@ def write_report(edition: Edition, edition_dir: Path, *, low_confidence: float =
     with ThreadPoolExecutor(max_workers=workers) as pool:  # decoding and encoding release the GIL
         thumbs = list(pool.map(lambda p: _thumbnail(p, thumb_width) if p is not None else None, images))
 
-    b = _Builder(edition, edition_dir, low_confidence)
     b.register_anchors()
-    pstats = [page_stats(p, low_confidence) for p in edition.pages]
     pages = [b.page_view(p, t, im, s) for p, t, im, s in zip(edition.pages, thumbs, images, pstats, strict=True)]
     articles = [b.article_view(a) for a in edition.articles]
     page_views = {pv["number"]: pv for pv in reversed(pages)}

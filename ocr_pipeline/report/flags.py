@@ -26,7 +26,6 @@ import statistics
 from dataclasses import dataclass
 
 from ocr_pipeline.model import Article, Block, Edition, Flag, Page
-from ocr_pipeline.report.score import page_stats
 
 LOW_CONFIDENCE = 0.8
 SPARSE_RATIO = 0.35
@@ -135,7 +134,7 @@ def _page_flags(page: Page, threshold: float) -> list[ReportFlag]:
 
 
 def _sparse_pages(edition: Edition) -> list[ReportFlag]:
-    ok = [(p, page_stats(p).characters) for p in edition.pages if p.status != "failed"]
+    ok = [(p, sum(len("".join(ln.text.split())) for ln in p.lines)) for p in edition.pages if p.status != "failed"]
     out: list[ReportFlag] = []
     if len(ok) < 2:
         return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ocr_pipeline.model import Article, Block, Line, Page
-from ocr_pipeline.report.score import align_confidences, char_confidences
+from ocr_pipeline.report.score import LineConfidences, align_confidences, char_confidences
 
 # Block kinds whose text is not in ``Article.paragraphs`` (see the JSON contract in DESIGN.md).
 _NOT_IN_PARAGRAPHS = frozenset({"headline", "jump", "byline", "photo", "masthead", "folio"})
@@ -43,20 +43,21 @@ def article_lines(article: Article, pages: dict[int, Page]) -> list[Line]:
     return out
 
 
-def mark_paragraphs(paragraphs: list[str], lines: list[Line], low_confidence: float) -> list[list[Segment]]:
+def mark_paragraphs(paragraphs: list[str], lines: list[Line], low_confidence: float,
+                    confs: LineConfidences | None = None) -> list[list[Segment]]:
     """Each paragraph as segments, low-confidence characters in runs of their own."""
     pieces: list[tuple[str, float]] = []
     for line in lines:
         visible = [c for c in line.text if not c.isspace()]
-        pieces.extend(zip(visible, char_confidences(line), strict=True))
+        pieces.extend(zip(visible, confs(line) if confs is not None else char_confidences(line), strict=True))
     out: list[list[Segment]] = []
     # One alignment over the whole article keeps the pointer moving forward across paragraphs.
     joined = "\n".join(paragraphs)
-    confs = align_confidences(joined, pieces) if pieces else [None] * len(joined)
+    aligned: list[float | None] = align_confidences(joined, pieces) if pieces else [None] * len(joined)
     pos = 0
     for para in paragraphs:
         segs: list[Segment] = []
-        for ch, conf in zip(para, confs[pos:pos + len(para)], strict=True):
+        for ch, conf in zip(para, aligned[pos:pos + len(para)], strict=True):
             low = conf is not None and conf < low_confidence
             # A space continues whatever run it is in, so a low-confidence phrase stays one mark.
             if segs and (ch.isspace() or segs[-1].low == low):

@@ -87,6 +87,20 @@ def char_confidences(line: Line) -> list[float]:
     return [line.confidence if c is None else c for c in aligned]
 
 
+class LineConfidences:
+    """``char_confidences`` computed once per line: the report asks for the same lines several times."""
+
+    def __init__(self) -> None:
+        self._cache: dict[int, tuple[Line, list[float]]] = {}
+
+    def __call__(self, line: Line) -> list[float]:
+        hit = self._cache.get(id(line))
+        if hit is None or hit[0] is not line:
+            hit = (line, char_confidences(line))
+            self._cache[id(line)] = hit
+        return hit[1]
+
+
 @dataclass(slots=True)
 class ConfidenceStats:
     characters: int = 0
@@ -101,11 +115,11 @@ class ConfidenceStats:
     def low_share(self) -> float:
         return self.low_characters / self.characters if self.characters else 0.0
 
-    def add_line(self, line: Line, low_confidence: float) -> None:
-        confs = char_confidences(line)
-        self.characters += len(confs)
-        self.low_characters += sum(1 for c in confs if c < low_confidence)
-        self.weighted += sum(confs)
+    def add_line(self, line: Line, low_confidence: float, confs: LineConfidences | None = None) -> None:
+        values = confs(line) if confs is not None else char_confidences(line)
+        self.characters += len(values)
+        self.low_characters += sum(1 for c in values if c < low_confidence)
+        self.weighted += sum(values)
 
     def add(self, other: ConfidenceStats) -> None:
         self.characters += other.characters
@@ -113,18 +127,19 @@ class ConfidenceStats:
         self.weighted += other.weighted
 
 
-def page_stats(page: Page, low_confidence: float = 0.8) -> ConfidenceStats:
+def page_stats(page: Page, low_confidence: float = 0.8, confs: LineConfidences | None = None) -> ConfidenceStats:
     stats = ConfidenceStats()
     if page.status != "failed":
         for line in page.lines:
-            stats.add_line(line, low_confidence)
+            stats.add_line(line, low_confidence, confs)
     return stats
 
 
-def edition_stats(edition: Edition, low_confidence: float = 0.8) -> ConfidenceStats:
+def edition_stats(edition: Edition, low_confidence: float = 0.8,
+                  confs: LineConfidences | None = None) -> ConfidenceStats:
     total = ConfidenceStats()
     for page in edition.pages:
-        total.add(page_stats(page, low_confidence))
+        total.add(page_stats(page, low_confidence, confs))
     return total
 
 
@@ -133,9 +148,9 @@ def serious_flags(flags: Iterable[Flag]) -> int:
 
 
 def quality_score(edition: Edition, flags: Sequence[Flag] | None = None, *,
-                  low_confidence: float = 0.8) -> float:
+                  low_confidence: float = 0.8, stats: ConfidenceStats | None = None) -> float:
     """The edition's quality score in [0, 1] (formula in the module docstring); ``flags`` default to
-    ``compute_flags(edition)``."""
+    ``compute_flags(edition)``, ``stats`` (the edition's character confidences) to ``edition_stats``."""
     if flags is None:
         from ocr_pipeline.report.flags import compute_flags
 
@@ -145,7 +160,7 @@ def quality_score(edition: Edition, flags: Sequence[Flag] | None = None, *,
     ok_pages = sum(1 for p in edition.pages if p.status != "failed")
     if ok_pages == 0:
         return 0.0
-    c = edition_stats(edition, low_confidence).mean
+    c = (stats if stats is not None else edition_stats(edition, low_confidence)).mean
     p = ok_pages / len(edition.pages)
     s = max(0.5, 1.0 - 0.1 * serious_flags(flags) / ok_pages)
     return float(min(1.0, max(0.0, c * p * s)))
