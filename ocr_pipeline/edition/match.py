@@ -85,7 +85,9 @@ def collect_parts(edition: Edition, profile: LayoutProfile) -> list[Part]:
         seen_blocks: set[tuple[int, str]] = set()
         refs = [(r.page, r.block_id) for r in article.blocks]
         for page in edition.pages:
-            refs += [(page.number, b.id) for b in page.blocks if b.article_id == article.id]
+            # Only on the article's own pages: a stitched article's other parts are not jumps to read again.
+            if page.number in (article.pages or [page_no]):
+                refs += [(page.number, b.id) for b in page.blocks if b.article_id == article.id]
         for pno, bid in refs:
             if (pno, bid) in seen_blocks or pno not in pages:
                 continue
@@ -211,7 +213,7 @@ def head_similarity(first: Part, out: Jump, second: Part, jin: Jump) -> float:
         short = len(h.split()) <= 3 if not any(is_han_or_kana(c) for c in h) else len(h) <= 6
         if short and h in a_head:
             score = max(score, 0.9)
-        elif short and len(h) >= 3 and h in a_body:
+        elif short and len(h) >= (2 if any(is_han_or_kana(c) for c in h) else 3) and h in a_body:
             score = max(score, 0.6)
         # The headline repeated or shortened: partial matching finds it inside the longer one.
         sim = max(fuzz.token_set_ratio(h, a_head), fuzz.partial_ratio(h, a_head) if len(h) >= 4 else 0.0) / 100

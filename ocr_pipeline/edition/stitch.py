@@ -234,9 +234,11 @@ def link_continuations(
             _flag(art, Flag(code="unmatched-jump-in", page=part.page, block_id=f.block_id,
                             message=f"continuation {f.jump.text!r} on page {part.page}: no jump line found "
                                     f"on {where}; kept as an article of its own"))
-            art.kind = "continuation"
-            art.continuation = Continuation(from_page=source or 0, to_page=part.page, jump_in=f.jump.text,
-                                            matched=False)
+            if art.continuation is None or not art.continuation.matched:
+                # A stitched article keeps its link; the stray jump-in is still flagged above.
+                art.kind = "continuation"
+                art.continuation = Continuation(from_page=source or 0, to_page=part.page, jump_in=f.jump.text,
+                                                matched=False)
 
     kept = [a for i, a in enumerate(edition.articles) if i not in absorbed]
     edition.articles = sorted(kept, key=_position_key(edition, parts))
