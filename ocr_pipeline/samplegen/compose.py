@@ -431,7 +431,7 @@ class Composer:
                     lo = mid
                 else:
                     hi = mid
-            m.photo_h = round(lo)
+            m.photo_h = float(int(lo))
         else:
             while not fits():
                 if ct.n_items <= max(min_items, ct.item + 1):
@@ -603,7 +603,7 @@ class Composer:
         return y + 60
 
     def draw_masthead(self, pb: PageBuilder, y: float) -> float:
-        st, d = self.st, self.date_text
+        d = self.date_text
         if self.lang == "zh":
             tid = self._text_line(pb, "zh_serif_bold", 190, MARGIN_X + 10, y + 185, self.title, spacing=24)
             pb.block("masthead", [tid], None)

@@ -34,7 +34,7 @@ def scan_page(clean: Image.Image, seed: int, rotate_cw: int = 0) -> tuple[bytes,
                       interpolation=cv2.INTER_CUBIC)
     ink = float(rng.uniform(0.08, 0.16))
     v = (ink + (1 - ink) * a) * light * (1.0 + 0.015 * blot)
-    v += rng.normal(0, 0.018, (h, w)).astype(np.float32)
+    v += rng.normal(0, 0.014, (h, w)).astype(np.float32)
     # A few specks of dust.
     for _ in range(int(rng.integers(20, 60))):
         x, y, r = int(rng.integers(0, w)), int(rng.integers(0, h)), int(rng.integers(1, 4))
@@ -43,14 +43,14 @@ def scan_page(clean: Image.Image, seed: int, rotate_cw: int = 0) -> tuple[bytes,
     rgb = np.clip(v[:, :, None] * paper[None, None, :] * 255.0, 0, 255).astype(np.uint8)
     if rotate_cw:
         rgb = np.ascontiguousarray(np.rot90(rgb, k=-(rotate_cw // 90)))
-    quality = int(rng.integers(55, 72))
+    quality = int(rng.integers(50, 64))
     buf = io.BytesIO()
     Image.fromarray(rgb, "RGB").save(buf, "JPEG", quality=quality, optimize=True, dpi=(300, 300))
     return buf.getvalue(), {"skew_deg": skew, "rotation_cw": int(rotate_cw), "blur_sigma": round(sigma, 3),
                             "jpeg_quality": quality}
 
 
-def scanned_pdf(jpegs: list[bytes], dpi: int = 300, embed_dpi: int = 200) -> bytes:
+def scanned_pdf(jpegs: list[bytes], dpi: int = 300, embed_dpi: int = 150) -> bytes:
     """Image-only PDF of the scanned pages, stored at ``embed_dpi`` like a typical archive scan."""
     from reportlab import rl_config
     from reportlab.lib.utils import ImageReader
@@ -65,7 +65,7 @@ def scanned_pdf(jpegs: list[bytes], dpi: int = 300, embed_dpi: int = 200) -> byt
         w, h = img.size
         small = img.resize((round(w * embed_dpi / dpi), round(h * embed_dpi / dpi)), Image.Resampling.LANCZOS)
         jb = io.BytesIO()
-        small.save(jb, "JPEG", quality=60, dpi=(embed_dpi, embed_dpi))
+        small.save(jb, "JPEG", quality=50, dpi=(embed_dpi, embed_dpi))
         jb.seek(0)
         pw, ph = w * 72.0 / dpi, h * 72.0 / dpi
         c.setPageSize((pw, ph))

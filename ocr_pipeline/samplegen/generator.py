@@ -123,7 +123,7 @@ def generate_edition(outdir: str | Path, lang: str = "zh", seed: int = 1, npages
         variants[f"scanned/{name}"] = {"page": page.number, **settings}
         jpegs.append(jpg)
         log.info("page %d: %d lines, %d blocks", page.number, len(page.lines), len(page.blocks))
-    variants["scanned.pdf"] = {"pages": len(jpegs), "embedded_dpi": 200, "same_as": "scanned/*.jpg"}
+    variants["scanned.pdf"] = {"pages": len(jpegs), "embedded_dpi": 150, "same_as": "scanned/*.jpg"}
     variants["digital.pdf"] = {"pages": len(arts), "text_layer": True, "points_per_pixel": 72 / DPI}
     atomic_write_bytes(folder / "scanned.pdf", scanned_pdf(jpegs))
     atomic_write_bytes(folder / "digital.pdf", render_pdf(arts, DPI, f"{edition.title} {edition.date}"))

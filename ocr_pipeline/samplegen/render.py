@@ -90,7 +90,7 @@ def _cjk_ttf(key: str, chars: str) -> bytes:
     from fontTools.ttLib import TTFont, newTable
 
     path, index = FONT_FILES[key]
-    f = TTFont(path, fontNumber=index, lazy=False)
+    f = TTFont(path, fontNumber=index, lazy=False, recalcTimestamp=False)
     opts = subset.Options()
     opts.layout_features = []
     opts.name_IDs = ["*"]
@@ -143,7 +143,9 @@ def _register(keys_chars: dict[str, str]) -> None:
             name += "-" + hashlib.md5(chars.encode()).hexdigest()[:8]
             data = io.BytesIO(_cjk_ttf(key, chars))
             pdfmetrics.registerFont(TTFont(name, data))
-        elif name not in pdfmetrics.getRegisteredFontNames():
+        else:
+            # A fresh font object per document: reportlab keeps subset state in it, and reusing it
+            # across documents changes the bytes of later PDFs.
             pdfmetrics.registerFont(TTFont(name, FONT_FILES[key][0]))
 
 
@@ -176,7 +178,7 @@ def render_pdf(arts: list[PageArt], dpi: int, title: str) -> bytes:
         for p in a.photos:
             x0, y0, x1, y1 = p.bbox
             jb = io.BytesIO()
-            photo_image(x1 - x0, y1 - y0, p.seed).save(jb, "JPEG", quality=80)
+            photo_image(x1 - x0, y1 - y0, p.seed).save(jb, "JPEG", quality=60)
             jb.seek(0)
             c.drawImage(ImageReader(jb), x0 * s, (H - y1) * s, (x1 - x0) * s, (y1 - y0) * s)
         c.setFillGray(0)
