@@ -313,37 +313,40 @@ def write_report(edition: Edition, edition_dir: Path, *, low_confidence: float =
     ``pages/page-NN.jpg`` images, if any), atomically. Returns the overview figures."""
     start = time.perf_counter()
     edition_dir = Path(edition_dir)
-    b = _Builder(edition, edition_dir, low_confidence)
-    rflags = collect_flags(edition, low_confidence=low_confidence)
-    flags = [r.flag for r in rflags]
-    pstats = [page_stats(p, low_confidence, b.confs) for p in edition.pages]
-    total = ConfidenceStats()
-    for ps in pstats:
-        total.add(ps)
-    score = quality_score(edition, flags, low_confidence=low_confidence, stats=total)
-    summary = ReportSummary(
-        edition_id=edition.id,
-        pages=len(edition.pages),
-        articles=len(edition.articles),
-        characters=total.characters,
-        mean_confidence=round(total.mean, 4),
-        low_confidence_share=round(total.low_share, 4),
-        unmatched_jumps=sum(1 for f in flags if f.code in UNMATCHED_CODES),
-        suspicious_joins=sum(1 for f in flags if f.code == "join-no-word"),
-        failed_pages=sum(1 for p in edition.pages if p.status == "failed"),
-        flags=len(flags),
-        quality_score=round(score, 4),
-        low_confidence=low_confidence,
-    )
-
+    # Thumbnails first, in threads: JPEG decoding releases the GIL, so it overlaps the Python work below.
     images = [find_page_image(edition_dir, p.number) for p in edition.pages]
-    workers = max(1, min(4, os.cpu_count() or 1, len(images)))
-    with ThreadPoolExecutor(max_workers=workers) as pool:  # decoding and encoding release the GIL
-        thumbs = list(pool.map(lambda p: _thumbnail(p, thumb_width) if p is not None else None, images))
+    pool = ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1)))
+    futures = [pool.submit(_thumbnail, im, thumb_width) if im is not None else None for im in images]
+    try:
+        b = _Builder(edition, edition_dir, low_confidence)
+        rflags = collect_flags(edition, low_confidence=low_confidence)
+        flags = [r.flag for r in rflags]
+        pstats = [page_stats(p, low_confidence, b.confs) for p in edition.pages]
+        total = ConfidenceStats()
+        for ps in pstats:
+            total.add(ps)
+        score = quality_score(edition, flags, low_confidence=low_confidence, stats=total)
+        summary = ReportSummary(
+            edition_id=edition.id,
+            pages=len(edition.pages),
+            articles=len(edition.articles),
+            characters=total.characters,
+            mean_confidence=round(total.mean, 4),
+            low_confidence_share=round(total.low_share, 4),
+            unmatched_jumps=sum(1 for f in flags if f.code in UNMATCHED_CODES),
+            suspicious_joins=sum(1 for f in flags if f.code == "join-no-word"),
+            failed_pages=sum(1 for p in edition.pages if p.status == "failed"),
+            flags=len(flags),
+            quality_score=round(score, 4),
+            low_confidence=low_confidence,
+        )
 
-    b.register_anchors()
-    pages = [b.page_view(p, t, im, s) for p, t, im, s in zip(edition.pages, thumbs, images, pstats, strict=True)]
-    articles = [b.article_view(a) for a in edition.articles]
+        b.register_anchors()
+        articles = [b.article_view(a) for a in edition.articles]
+        thumbs = [f.result() if f is not None else None for f in futures]
+        pages = [b.page_view(p, t, im, s) for p, t, im, s in zip(edition.pages, thumbs, images, pstats, strict=True)]
+    finally:
+        pool.shutdown(cancel_futures=True)
     page_views = {pv["number"]: pv for pv in reversed(pages)}
     art_views = {av["id"]: av for av in articles}
     flag_views = []

@@ -18,6 +18,7 @@ An edition of good pages at 0.97 confidence with one unmatched jump per four pag
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ SERIOUS_SEVERITY = 0.6
 _COUNTED_ELSEWHERE = frozenset({"low-confidence-line", "low-confidence-article", "page-failed"})
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def char_key(ch: str) -> str:
     """Comparison key of one character: NFKC (full-/half-width punctuation alike), case-folded."""
     return unicodedata.normalize("NFKC", ch).casefold()[:1] or ch
