@@ -84,19 +84,19 @@ def build_edition(lang: str, seed: int, npages: int, edition_id: str | None = No
     pages = [b.page for b in builders]
     articles = comp.finish_articles(contents)
     # Ids in reading order of first appearance, so a01 is the lead story.
-    order = {}
+    order: dict[str, str] = {}
     for p in pages:
         bmap = p.block_map()
         for bid in p.reading_order:
-            a = bmap[bid].article_id
-            if a is not None and a not in order:
-                order[a] = f"a{len(order) + 1:02d}"
+            ref = bmap[bid].article_id
+            if ref is not None and ref not in order:
+                order[ref] = f"a{len(order) + 1:02d}"
     for p in pages:
         for b in p.blocks:
             if b.article_id is not None:
                 b.article_id = order[b.article_id]
-    for a in articles:
-        a.id = order[a.id]
+    for art in articles:
+        art.id = order[art.id]
     articles.sort(key=lambda a: a.id)
     edition = Edition(id=eid, title=TITLES[lang], date=date.isoformat(), language=lang, pages=pages,
                       articles=articles)

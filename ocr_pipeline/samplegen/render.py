@@ -184,9 +184,16 @@ def render_pdf(arts: list[PageArt], dpi: int, title: str) -> bytes:
         c.setFillGray(0)
         for x0, y0, x1, y1 in a.rules:
             c.rect(x0 * s, (H - y1) * s, (x1 - x0) * s, (y1 - y0) * s, stroke=0, fill=1)
-        for r in a.runs:
+        runs = a.runs
+        for i, r in enumerate(runs):
+            text = r.text
+            nxt = runs[i + 1] if i + 1 < len(runs) else None
+            if not r.font.startswith("zh") and nxt is not None and nxt.y == r.y and nxt.x > r.x:
+                # Words of a justified line are placed one by one; a trailing space keeps the word
+                # boundary in the text layer (pdfplumber and friends read it as a real space).
+                text += " "
             c.setFont(names[r.font], r.size * s)
-            c.drawString(r.x * s, (H - r.y) * s, r.text)
+            c.drawString(r.x * s, (H - r.y) * s, text)
         c.showPage()
     c.save()
     return buf.getvalue()
