@@ -230,11 +230,17 @@ def test_flags_cover_each_case_with_reason_and_place(built: tuple[Path, Edition]
     assert len(compute_flags(ed, low_confidence=0.99)) > len(flags)
 
 
-def test_existing_flags_are_not_duplicated() -> None:
-    ed = Edition("e", pages=[Page(1, "p1.png", 100, 100)],
-                 articles=[Article("a", kind="news", flags=[Flag("no-headline", "article without a headline",
-                                                                  page=1)])])
-    assert [f.code for f in compute_flags(ed)] == ["no-headline"]
+def test_existing_flags_are_not_duplicated_and_get_a_place() -> None:
+    page = Page(1, "p1.png", 100, 100, lines=[Line("l1", (0, 0, 50, 10), "text")],
+                blocks=[Block("b7", "body", (0, 0, 50, 10), ["l1"], article_id="a")])
+    ed = Edition("e", pages=[page],
+                 articles=[Article("a", kind="news", pages=[1], blocks=[BlockRef(1, "b7")],
+                                   flags=[Flag("no-headline", "article without a headline", page=1)])])
+    flags = compute_flags(ed)
+    assert [f.code for f in flags] == ["no-headline"]
+    # The layout stage gave only the page: the report points at the article's block there.
+    assert flags[0].block_id == "b7"
+    assert ed.articles[0].flags[0].block_id is None  # the edition itself is not changed
 
 
 def test_sparse_page_flag() -> None:

@@ -76,6 +76,9 @@ class _Index:
                 page = article.pages[0]
         if block_id is None and page is not None and flag.line_id is not None:
             block_id = self.block_of_line.get((page, flag.line_id))
+        if block_id is None and flag.line_id is None and article is not None:
+            # An article-wide flag points at the article's first block on its page, so it has a place.
+            block_id = next((r.block_id for r in article.blocks if r.page == page), None)
         if page == flag.page and block_id == flag.block_id:
             return flag
         return dataclasses.replace(flag, page=page, block_id=block_id)
