@@ -41,6 +41,8 @@ LAYOUTS_ENV = "OCR_PIPELINE_LAYOUTS"
 JUMP_MACROS: dict[str, str] = {
     # Chinese page label: Arabic (half or full width) with an optional section letter, or Chinese numerals.
     "cnpage": r"(?P<page>[A-Za-zＡ-Ｚａ-ｚ]{0,2}\s?[0-9０-９]{1,3}|[〇零一二三四五六七八九十两兩百]{1,4})",
+    # "（下转第二版上）": the upper/lower half of the page, only where a closing bracket follows.
+    "cnpos": r"(?:\s*[上中下](?=\s*[)）〕\]】］]))?",
     # Latin page label: "7", "A4", "B-12", or a word ("Eleven", "Second", OCR-damaged "8*cond").
     "page": r"(?P<page>(?:[A-Za-z]{1,2}-?)?\d{1,3}(?![\w*?])|[A-Za-z0-9*?'’]{2,12})",
     # "Page" and its abbreviations, plus OCR slips of the capitalised word seen on old scans ("Fa?e").

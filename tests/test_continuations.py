@@ -396,3 +396,33 @@ def test_sample_generator_editions_are_relinked(lang: str) -> None:
         if a.id in bodies:
             # Same characters as the truth: nothing lost, no marker left.
             assert chars(a.paragraphs) == bodies[a.id]
+
+
+def test_jump_blocks_no_article_claims_go_to_their_neighbours() -> None:
+    # The article stage left both jump lines unassigned: reading order says whose they are.
+    b = Builder(2)
+    b.add(1, "a", "Harbor Bridge Repairs Begin", ["Crews began repairing the harbor bridge on Monday and"])
+    b.add(2, "c", "BRIDGE", ["expect to finish the work before the first snow, the county engineer said."])
+    stray_out = b._block(1, "jump", ["Continued on Page 2"], "")
+    stray_in = b._block(2, "jump", ["BRIDGE, from Page 1"], "")
+    extra_out = b._block(2, "jump", ["(Continued on Page 9)"], "")
+    lonely = b._block(2, "jump", ["(Continued from Page 7)"], "")
+    pg2 = b.pages[2]
+    # Reading order on page 2: the jump-in line comes before the continuation's text; the lonely one last.
+    pg2.reading_order = [stray_in.block_id] + [x for x in pg2.reading_order if x != stray_in.block_id]
+    for ref in (stray_out, stray_in, extra_out, lonely):
+        b.pages[ref.page].block_map()[ref.block_id].article_id = None
+    edition = b.edition("en")
+    report = link_continuations(edition, lang="en")
+    assert [(ln.from_article, ln.to_article) for ln in report.links] == [("a", "c")]
+    (art,) = [a for a in edition.articles if a.id == "a"]
+    assert art.paragraphs == ["Crews began repairing the harbor bridge on Monday and expect to finish the work "
+                              "before the first snow, the county engineer said."]
+    assert stray_out in art.blocks and stray_in in art.blocks and extra_out in art.blocks
+    # A second jump-out after the continuation's text points at a missing page: flagged (and reported) on the stitched
+    # article; a jump-in with no text after it belongs to no article: reported on the edition. Nothing lost.
+    assert sorted((u.article_id, u.page, u.block_id, u.claimed_page) for u in report.unmatched) == [
+        ("", 2, lonely.block_id, 7), ("a", 2, extra_out.block_id, 9)]
+    assert [f.code for f in art.flags] == ["unmatched-jump-out"]
+    assert art.continuation is not None and art.continuation.matched
+    assert [(f.code, f.block_id) for f in edition.flags] == [("unmatched-jump-in", lonely.block_id)]

@@ -32,6 +32,11 @@ MARKERS = [
     ("【上接第二十三版】", "in", 23, "二十三", "", ""),
     ("[转第１２版]", "out", 12, "12", "", ""),
     ("上接1版", "in", 1, "1", "", ""),
+    # OCR puts spaces between the characters of a spaced-out jump line; the page half follows 版.
+    ("( 下 转 第 2 版 )", "out", 2, "2", "", ""),
+    ("（ 上 接 第 1 版 ）", "in", 1, "1", "", ""),
+    ("（下转第二版上）", "out", 2, "二", "", ""),
+    ("（转 A 2 版）", "out", 2, "A2", "A", ""),
     ("Continued on Page 7", "out", 7, "7", "", ""),
     ("Continued on Second Page", "out", 2, "Second", "", ""),
     ("Cont. on p. 7", "out", 7, "7", "", ""),

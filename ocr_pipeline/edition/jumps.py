@@ -187,7 +187,7 @@ def parse_jumps(text: str, profile: LayoutProfile | str | None = None) -> list[J
         col = _group(m, "column")
         column = parse_page_label(col)[0] if col else None
         s, e = _widen(text, start, end)
-        jumps.append(Jump(direction=direction, page=number, page_label=unicodedata.normalize("NFKC", label),
+        jumps.append(Jump(direction=direction, page=number, page_label=re.sub(r"\s+", "", unicodedata.normalize("NFKC", label)),
                           section=section, keyword=_group(m, "keyword").strip(), span=(s, e),
                           text=text[s:e].strip(), column=column))
     return jumps

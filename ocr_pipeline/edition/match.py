@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz
 
 from ocr_pipeline.edition.jumps import Jump, strip_jumps
-from ocr_pipeline.model import Article, Edition
+from ocr_pipeline.model import Article, Block, BlockRef, Edition, Line, Page
 from ocr_pipeline.profiles import LayoutProfile
 from ocr_pipeline.text.chars import CLOSERS, SENTENCE_END_CJK, SENTENCE_END_LATIN, is_cjk_lang, is_han_or_kana
 
@@ -71,35 +71,77 @@ def _article_page(article: Article) -> int | None:
     return None
 
 
-def collect_parts(edition: Edition, profile: LayoutProfile) -> list[Part]:
-    """One Part per article, with jump markers read and cut out of headline, subheads and paragraphs."""
+def _block_jumps(page: Page, block: Block, lmap: dict[str, Line], profile: LayoutProfile) -> list[Jump]:
+    # One line per line of print, so markers anchored at a line start ("From Page 1") are found.
+    text = "\n".join(lmap[i].text for i in block.line_ids if i in lmap)
+    return strip_jumps(text, profile)[1]
+
+
+def _attach_orphans(
+    edition: Edition, profile: LayoutProfile, owner: dict[tuple[int, str], int]
+) -> tuple[dict[int, list[FoundJump]], list[tuple[int, str, Jump]]]:
+    """Jump blocks no article claims, given to the article beside them in reading order.
+
+    A jump-out belongs to the text before it, a jump-in to the text after it. What has no neighbour
+    is returned as unattached, to be reported rather than lost.
+    """
+    attached: dict[int, list[FoundJump]] = {}
+    unattached: list[tuple[int, str, Jump]] = []
+    for page in edition.pages:
+        lmap = page.line_map()
+        order = list(page.reading_order) or [b.id for b in page.blocks]
+        order += [b.id for b in page.blocks if b.id not in set(order)]
+        for block in page.blocks:
+            if block.kind != "jump" or (page.number, block.id) in owner:
+                continue
+            pos = order.index(block.id)
+            for jump in _block_jumps(page, block, lmap, profile):
+                seq = reversed(order[:pos]) if jump.direction == "out" else iter(order[pos + 1 :])
+                idx = next((owner[(page.number, b)] for b in seq if (page.number, b) in owner), None)
+                if idx is None:
+                    unattached.append((page.number, block.id, jump))
+                    continue
+                attached.setdefault(idx, []).append(FoundJump(jump, block.id))
+                art = edition.articles[idx]
+                if BlockRef(page.number, block.id) not in art.blocks:
+                    art.blocks.append(BlockRef(page.number, block.id))
+                block.article_id = art.id
+    return attached, unattached
+
+
+def collect_parts(edition: Edition, profile: LayoutProfile) -> tuple[list[Part], list[tuple[int, str, Jump]]]:
+    """One Part per article, with jump markers read and cut out of headline, subheads and paragraphs;
+    and the jump lines no article could be given (page, block id, jump)."""
     pages = {p.number: p for p in edition.pages}
+    bmaps = {n: p.block_map() for n, p in pages.items()}
+    lmaps = {n: p.line_map() for n, p in pages.items()}
+    ids = {a.id: i for i, a in enumerate(edition.articles)}
+    # Which article each block belongs to: its block refs, and blocks that name the article, on its own pages
+    # (a stitched article's other parts are not jumps to read again).
+    owner: dict[tuple[int, str], int] = {}
+    for i, a in enumerate(edition.articles):
+        for r in a.blocks:
+            owner.setdefault((r.page, r.block_id), i)
+    for p in edition.pages:
+        for b in p.blocks:
+            i = ids.get(b.article_id or "", -1)
+            if i >= 0 and p.number in (edition.articles[i].pages or [p.number]):
+                owner.setdefault((p.number, b.id), i)
+    orphans, unattached = _attach_orphans(edition, profile, owner)
+    owned: dict[int, list[tuple[int, str]]] = {}
+    for key, i in owner.items():
+        owned.setdefault(i, []).append(key)
     parts: list[Part] = []
     for index, article in enumerate(edition.articles):
         page_no = _article_page(article)
         if page_no is None:
             continue
         part = Part(index=index, article=article, page=page_no)
-        found: list[FoundJump] = []
-        # Jump blocks: the article's own block refs, and blocks that name the article.
-        seen_blocks: set[tuple[int, str]] = set()
-        refs = [(r.page, r.block_id) for r in article.blocks]
-        for page in edition.pages:
-            # Only on the article's own pages: a stitched article's other parts are not jumps to read again.
-            if page.number in (article.pages or [page_no]):
-                refs += [(page.number, b.id) for b in page.blocks if b.article_id == article.id]
-        for pno, bid in refs:
-            if (pno, bid) in seen_blocks or pno not in pages:
-                continue
-            seen_blocks.add((pno, bid))
-            page = pages[pno]
-            block = page.block_map().get(bid)
-            if block is None or block.kind != "jump":
-                continue
-            lmap = page.line_map()
-            # One line per line of print, so markers anchored at a line start ("From Page 1") are found.
-            text = "\n".join(lmap[i].text for i in block.line_ids if i in lmap)
-            found += [FoundJump(j, bid) for j in strip_jumps(text, profile)[1]]
+        found: list[FoundJump] = list(orphans.get(index, []))
+        for pno, bid in owned.get(index, []):
+            block = bmaps.get(pno, {}).get(bid)
+            if block is not None and block.kind == "jump":
+                found += [FoundJump(j, bid) for j in _block_jumps(pages[pno], block, lmaps[pno], profile)]
         # Markers the layout left inside the text.
         article.headline, js = strip_jumps(article.headline, profile)
         found += [FoundJump(j) for j in js]
@@ -120,16 +162,16 @@ def collect_parts(edition: Edition, profile: LayoutProfile) -> list[Part]:
         # The same marker read twice (jump block and paragraph) counts once.
         keys: set[tuple[str, str]] = set()
         for f in found:
-            key = (f.jump.direction, f.jump.page_label.lower() or f.jump.text)
-            if key in keys:
+            seen = (f.jump.direction, f.jump.page_label.lower() or f.jump.text)
+            if seen in keys:
                 continue
-            keys.add(key)
+            keys.add(seen)
             # A jump already followed (the article spans the page it names) is not a jump to match again.
             if len(article.pages) > 1 and f.jump.page in article.pages:
                 continue
             (part.outs if f.jump.direction == "out" else part.ins).append(f)
         parts.append(part)
-    return parts
+    return parts, unattached
 
 
 # --- evidence ---------------------------------------------------------------------------------------

@@ -159,7 +159,7 @@ def link_continuations(
     arrived shuffled gives the same result.
     """
     prof = as_profile(profile)
-    parts = collect_parts(edition, prof)
+    parts, unattached = collect_parts(edition, prof)
     if not lang:
         lang = edition.language or guess_lang(" ".join(p.body for p in parts[:20]))
     page_numbers = sorted(p.number for p in edition.pages) or sorted({p.page for p in parts})
@@ -187,6 +187,7 @@ def link_continuations(
     used_in = {(c.in_part, c.in_jump) for c in nxt.values()}
 
     absorbed: set[int] = set()
+    stitched_into: dict[int, Article] = {}
     for start in sorted(nxt, key=lambda i: (parts[i].page, parts[i].index)):
         if start in prev:
             continue  # the chain is stitched from its first part
@@ -204,15 +205,15 @@ def link_continuations(
                                      jump_in=in_text, evidence={k: round(v, 4) for k, v in c.evidence.items()}))
             _merge(head, b.article, b.page, lang, edition)
             absorbed.add(b.index)
+            stitched_into[b.index] = head
             cur = c.in_part
         head.continuation = Continuation(from_page=parts[start].page, to_page=parts[cur].page,
                                          jump_out="; ".join(outs), jump_in="; ".join(ins), matched=True)
         log.info("stitched %s: pages %s", head.id, head.pages)
 
     for pi, part in enumerate(parts):
-        if part.index in absorbed:
-            continue
-        art = part.article
+        # A stitched part's leftover jump lines are flagged on the article it now belongs to.
+        art = stitched_into.get(part.index, part.article)
         for oi, f in enumerate(part.outs):
             if (pi, oi) in used_out:
                 continue
@@ -239,6 +240,14 @@ def link_continuations(
                 art.kind = "continuation"
                 art.continuation = Continuation(from_page=source or 0, to_page=part.page, jump_in=f.jump.text,
                                                 matched=False)
+
+    for page_no, block_id, jump in unattached:
+        report.unmatched.append(UnmatchedJump("", page_no, jump.direction, jump.text, jump.page, block_id))
+        flag = Flag(code=f"unmatched-jump-{jump.direction}", page=page_no, block_id=block_id,
+                    message=f"jump line {jump.text!r} on page {page_no} belongs to no article; "
+                            "check the page's article segmentation")
+        if not any(f.code == flag.code and f.block_id == block_id for f in edition.flags):
+            edition.flags.append(flag)
 
     kept = [a for i, a in enumerate(edition.articles) if i not in absorbed]
     edition.articles = sorted(kept, key=_position_key(edition, parts))
