@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -101,6 +102,7 @@ class Flag:
     page: int | None = None
     block_id: str | None = None
     line_id: str | None = None
+    article_id: str | None = None
 
 
 @dataclass(slots=True)
@@ -187,46 +189,73 @@ class Edition:
 
 # --- JSON ------------------------------------------------------------------------------------------
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def to_dict(obj: Any) -> Any:
-    """Dataclass tree -> plain JSON-able data (tuples become lists)."""
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-    if isinstance(obj, (list, tuple)):
-        return [to_dict(v) for v in obj]
-    if isinstance(obj, dict):
+    """Dataclass tree -> plain JSON-able data (tuples become lists).
+
+    Field names are looked up once per class: an edition with character boxes has ~100,000 objects."""
+    t = type(obj)
+    if t in _SCALARS:
+        return obj
+    if t is list or t is tuple:
+        return [v if type(v) in _SCALARS else to_dict(v) for v in obj]
+    if t is dict:
         return {str(k): to_dict(v) for k, v in obj.items()}
-    return obj
+    names = _FIELD_NAMES.get(t)
+    if names is None:
+        if not (dataclasses.is_dataclass(obj) and not isinstance(obj, type)):
+            return obj
+        names = _FIELD_NAMES[t] = tuple(f.name for f in dataclasses.fields(obj))
+    return {n: (v if type(v := getattr(obj, n)) in _SCALARS else to_dict(v)) for n in names}
 
 
-_HINTS: dict[type, dict[str, Any]] = {}
+Converter = typing.Callable[[Any], Any]
+_CONVERTERS: dict[Any, Converter] = {}
 
 
-def _hints(cls: type) -> dict[str, Any]:
-    if cls not in _HINTS:
-        _HINTS[cls] = typing.get_type_hints(cls)
-    return _HINTS[cls]
+def _identity(value: Any) -> Any:
+    return value
 
 
-def _convert(tp: Any, value: Any) -> Any:
-    if value is None:
-        return None
+def _converter(tp: Any) -> Converter:
+    """A function turning plain JSON data into a value of type ``tp``; built once per type."""
+    cached = _CONVERTERS.get(tp)
+    if cached is not None:
+        return cached
     origin = typing.get_origin(tp)
+    conv: Converter
     if origin is Union or origin is types.UnionType:
         args = [a for a in typing.get_args(tp) if a is not type(None)]
-        return _convert(args[0], value) if len(args) == 1 else value
-    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        return from_dict(tp, value)
-    if origin is list:
+        inner = _converter(args[0]) if len(args) == 1 else _identity
+        conv = lambda v: None if v is None else inner(v)  # noqa: E731
+    elif isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        hints = typing.get_type_hints(tp)
+        fields = [(f.name, _converter(hints[f.name])) for f in dataclasses.fields(tp)]
+        cls = tp
+
+        def conv(data: Any) -> Any:
+            return cls(**{name: c(data[name]) for name, c in fields if name in data})
+    elif origin is list:
         (arg,) = typing.get_args(tp)
-        return [_convert(arg, v) for v in value]
-    if origin is tuple:
+        item = _converter(arg)
+        conv = _identity if item is _identity else (lambda v: [item(x) for x in v])
+    elif origin is tuple:
         targs = typing.get_args(tp)
         if len(targs) == 2 and targs[1] is Ellipsis:
-            return tuple(_convert(targs[0], v) for v in value)
-        return tuple(_convert(a, v) for a, v in zip(targs, value, strict=True))
-    if origin is dict:
-        return dict(value)
-    return value
+            one = _converter(targs[0])
+            conv = lambda v: tuple(one(x) for x in v)  # noqa: E731
+        else:
+            convs = [_converter(a) for a in targs]
+            conv = lambda v: tuple(c(x) for c, x in zip(convs, v, strict=True))  # noqa: E731
+    elif origin is dict:
+        conv = dict
+    else:
+        conv = _identity
+    _CONVERTERS[tp] = conv
+    return conv
 
 
 T = typing.TypeVar("T")
@@ -234,16 +263,18 @@ T = typing.TypeVar("T")
 
 def from_dict(cls: type[T], data: dict[str, Any]) -> T:
     """Plain data -> dataclass of type ``cls``; unknown keys are ignored (forward compatible)."""
-    hints = _hints(cls)
-    kwargs = {}
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-        if f.name in data:
-            kwargs[f.name] = _convert(hints[f.name], data[f.name])
-    return cls(**kwargs)
+    return _converter(cls)(data)  # type: ignore[no-any-return]
 
 
-def dumps(edition: Edition, *, indent: int | None = 1) -> str:
-    return json.dumps(to_dict(edition), ensure_ascii=False, indent=indent)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def dumps(edition: Edition, *, indent: int | None = None) -> str:
+    """JSON text of an edition. Compact by default (the C encoder; an edition with character boxes is
+    tens of MB indented). A lone surrogate, which OCR of damaged input can produce and UTF-8 cannot
+    carry, is written as its JSON escape, so the file still round-trips exactly."""
+    text = json.dumps(to_dict(edition), ensure_ascii=False, indent=indent)
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def loads(text: str) -> Edition:
