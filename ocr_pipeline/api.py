@@ -37,16 +37,14 @@ def save_page_image(res: PageResult, edition_dir: Path) -> None:
         atomic_write_bytes(edition_dir / "pages" / f"page-{res.page.number:02d}.jpg", buf.tobytes())
 
 
-def write_edition(edition: Edition, edition_dir: Path, export_options: ExportOptions | None = None) -> None:
-    """Write every output of an edition into ``edition_dir`` (JSON, text, NewsML-G2, ALTO, report)."""
+def write_edition(edition: Edition, edition_dir: Path, export_options: ExportOptions | None = None) -> float:
+    """Write every output of an edition into ``edition_dir`` (JSON, text, NewsML-G2, ALTO, report);
+    returns the edition's quality score (0..1, see ``ocr_pipeline.report``)."""
     from ocr_pipeline.export import export_edition
+    from ocr_pipeline.report import write_report
 
     export_edition(edition, edition_dir, options=export_options)
-    try:
-        from ocr_pipeline.report import build_report
-    except ImportError:  # the report stage is optional while it is being built
-        return
-    build_report(edition_dir)
+    return write_report(edition, edition_dir).quality_score
 
 
 def convert(
@@ -87,8 +85,9 @@ def convert(
         ok = sum(p.status == "ok" for p in edition.pages)
         failed = len(edition.pages) - ok
         errors += [e for p in edition.pages for e in p.errors]
+        quality = 0.0
         try:
-            write_edition(edition, edition_dir, export_options)
+            quality = write_edition(edition, edition_dir, export_options)
             target: Path | None = edition_dir
         except OcrPipelineError as exc:
             errors.append(str(exc))
@@ -96,8 +95,10 @@ def convert(
         except OSError as exc:
             errors.append(f"{out / edition.id}: cannot write outputs: {exc}")
             target = None
+        if target is None:
+            quality = 0.0
         status = "success" if failed == 0 and not errors else ("failure" if ok == 0 or target is None else "partial")
         result.editions.append(EditionOutcome(id=esrc.id, outdir=target, status=status, pages_ok=ok,
-                                              pages_failed=failed, errors=errors,
+                                              pages_failed=failed, errors=errors, quality=quality,
                                               seconds=time.perf_counter() - started))
     return result

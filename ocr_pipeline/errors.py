@@ -45,3 +45,5 @@ class ConfigError(OcrPipelineError):
 
 # Exit code of a run that finished but where some inputs or pages failed.
 EXIT_PARTIAL = 10
+# Exit code of a run where an edition's quality score fell below ``convert --fail-under``.
+EXIT_QUALITY = 11

@@ -47,6 +47,7 @@ class EditionOutcome:
     pages_failed: int = 0
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    quality: float = 0.0  # the report's quality score, 0..1
 
 
 @dataclass(slots=True)
@@ -141,7 +142,7 @@ class Converter:
         page.lines = lines
         page.separators = [Separator(id=f"s{i:03d}", kind=r.kind, bbox=r.bbox) for i, r in enumerate(found.rules, 1)]
         t = time.perf_counter()
-        articles = analyze_page(page, image=pre.image, regions=found.regions)
+        articles = analyze_page(page, image=pre.image, regions=found.regions, photos=found.photos)
         timing.layout += time.perf_counter() - t
         return PageResult(page, articles, pre.image)
 

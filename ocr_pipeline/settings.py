@@ -43,6 +43,9 @@ class ConvertSettings:
             raise ConfigError(f"--device {self.device!r}: use cpu or cuda")
         if self.max_pixels < 1_000_000:
             raise ConfigError("max_pixels must be at least 1,000,000")
+        from ocr_pipeline.profiles import load_profile
+
+        load_profile(self.layout)  # a missing or broken profile is an error before any page is read
 
     @property
     def script(self) -> str:

@@ -124,3 +124,14 @@ def test_subprocess_convert(zh_page, tmp_path: Path) -> None:
     assert bad.returncode != 0
     assert "nope.png" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_fail_under_holds_back_a_weak_edition(zh_page, tmp_path: Path) -> None:
+    _, good = zh_page
+    runner = CliRunner()
+    strict = runner.invoke(cli, ["convert", str(good), "-o", str(tmp_path / "a"), "-q", "--fail-under", "1.0"])
+    assert strict.exit_code == 11, strict.output
+    assert (tmp_path / "a" / "page-01" / "report.html").is_file()
+    lenient = runner.invoke(cli, ["convert", str(good), "-o", str(tmp_path / "b"), "-q", "--fail-under", "0.5"])
+    assert lenient.exit_code == 0, lenient.output
+    assert "quality 0." in lenient.output or "quality 1." in lenient.output

@@ -25,11 +25,15 @@ from ocr_pipeline.engines import DEFAULT_ENGINE, REGISTRY
               help="Local model folder for engines that take one (paddleocr).")
 @click.option("--no-text-layer", is_flag=True, help="OCR PDF pages even when they have a text layer.")
 @click.option("--no-deskew", is_flag=True, help="Do not straighten skewed pages.")
+@click.option("--layout", default="generic", show_default=True,
+              help="Layout profile: a name from layouts/ (generic, zh-daily, en-broadsheet) or a TOML file.")
+@click.option("--fail-under", type=click.FloatRange(0, 1), default=None,
+              help="Exit with code 11 when an edition's quality score (see its report) is below this.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
 def convert(ctx: click.Context, inputs: tuple[Path, ...], outdir: Path, engine: str, lang: str, dpi: int,
             threads: int | None, device: str, model_dir: Path | None, no_text_layer: bool, no_deskew: bool,
-            quiet: bool) -> None:
+            layout: str, fail_under: float | None, quiet: bool) -> None:
     """Convert newspaper pages into articles and text.
 
     INPUTS are a PDF, a folder of page images, several page files (one edition), ALTO or PAGE XML files,
@@ -47,7 +51,7 @@ def convert(ctx: click.Context, inputs: tuple[Path, ...], outdir: Path, engine: 
 
     settings = ConvertSettings(engine=engine, lang=lang, dpi=dpi, threads=threads, device=device,
                                model_dir=str(model_dir) if model_dir else None, use_text_layer=not no_text_layer,
-                               deskew=not no_deskew)
+                               deskew=not no_deskew, layout=layout)
     bar = None
     show = not quiet and sys.stderr.isatty()
 
@@ -74,9 +78,18 @@ def convert(ctx: click.Context, inputs: tuple[Path, ...], outdir: Path, engine: 
     if not result.editions:
         click.echo("error: no editions found in the inputs; give page images, PDFs or folders of them", err=True)
         ctx.exit(2)
+    below = []
     for e in result.editions:
         where = f" -> {e.outdir}" if e.outdir else ""
-        click.echo(f"{e.id}: {e.status}, {e.pages_ok} page(s) converted, {e.pages_failed} failed{where}")
+        score = f", quality {e.quality:.3f}" if e.outdir else ""
+        click.echo(f"{e.id}: {e.status}, {e.pages_ok} page(s) converted, {e.pages_failed} failed{score}{where}")
         for err in e.errors:
             click.echo(f"  error: {err}", err=True)
+        if fail_under is not None and e.outdir and e.quality < fail_under:
+            below.append(e.id)
+    if below:
+        from ocr_pipeline.errors import EXIT_QUALITY
+
+        click.echo(f"quality below {fail_under}: {', '.join(below)} (see report.html in each)", err=True)
+        ctx.exit(result.exit_code or EXIT_QUALITY)
     ctx.exit(result.exit_code)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from ocr_pipeline.model import BBox, Page, Separator
+from ocr_pipeline.model import BBox, Line, Page, Separator
 
 if TYPE_CHECKING:
     import numpy as np
@@ -16,7 +17,7 @@ log = logging.getLogger(__name__)
 
 
 def analyze_page(page: Page, image: np.ndarray | None = None, regions: list[BBox] | None = None,
-                 ink: np.ndarray | None = None) -> list[PageArticle]:
+                 ink: np.ndarray | None = None, photos: list[BBox] | None = None) -> list[PageArticle]:
     """Fill ``page.blocks`` (with kinds and article membership), ``page.columns`` and
     ``page.reading_order`` from its lines and separators; return the page's articles in reading order."""
     from ocr_pipeline.layout.articles import column_lefts, group_articles
@@ -31,22 +32,31 @@ def analyze_page(page: Page, image: np.ndarray | None = None, regions: list[BBox
         ink = binarize(image)
     weights = line_weights(lines, ink)
     stats = page_stats(lines, weights, page.width, page.height)
-    if image is not None:
-        photos = find_photos(image, [ln.bbox for ln in lines], stats.body_height)
+    wide_rules = sorted(
+        s.bbox[1] for s in page.separators
+        if s.kind == "hrule" and s.bbox[2] - s.bbox[0] >= 0.6 * page.width and s.bbox[1] <= 0.25 * page.height
+        and s.bbox[1] >= 0.06 * page.height
+    )
+    stats.masthead_bottom = wide_rules[0] if wide_rules else 0.0
+    if photos is None and image is not None:
+        photos = find_photos(image, stats.body_height)
+    if photos:
         n = len(page.separators)
         page.separators.extend(Separator(id=f"s{n + i:03d}", kind="graphic", bbox=b) for i, b in enumerate(photos, 1))
     photo_boxes = [s.bbox for s in page.separators if s.kind == "graphic"]
+    # Text "read" inside a picture is noise: it stays in page.lines but joins no block.
+    lines = [ln for ln in lines if not any(_share_inside(ln.bbox, p) > 0.5 for p in photo_boxes)]
 
-    groups = build_blocks(lines, regions, stats)
+    groups = build_blocks(lines, regions, stats, weights)
     blocks = []
-    for g in groups:
+    for g, role in groups:
         bbox = (min(ln.bbox[0] for ln in g), min(ln.bbox[1] for ln in g), max(ln.bbox[2] for ln in g),
                 max(ln.bbox[3] for ln in g))
         near_photo = any(
             0 <= bbox[1] - p[3] <= stats.body_height * 1.5 and min(bbox[2], p[2]) - max(bbox[0], p[0]) > 0
             for p in photo_boxes
         ) and len(g) <= 4
-        kind = classify_block(g, bbox, stats, weights, page.number, near_photo)
+        kind = classify_block(g, bbox, stats, weights, page.number, near_photo, role)
         blocks.append(make_block(len(blocks) + 1, kind, g))
     for p in photo_boxes:
         from ocr_pipeline.model import Block
@@ -62,9 +72,33 @@ def analyze_page(page: Page, image: np.ndarray | None = None, regions: list[BBox
         b.columns = (idx[0], idx[-1]) if idx else None
     articles = group_articles(page, stats.body_height)
     # Lines in reading order, so that anything reading page.lines in sequence reads columns properly.
+    # Lines joined by build_blocks replace their pieces.
+    merged = {ln.id: ln for g, _ in groups for ln in g}
+    covered = {i for b in blocks for i in b.line_ids}
+    kept = []
+    for ln in page.lines:
+        if ln.id in merged:
+            kept.append(merged[ln.id])
+        elif not _is_piece_of(ln, merged.values(), covered):
+            kept.append(ln)
+    page.lines = kept
     lm = page.line_map()
     bm = page.block_map()
     ordered = [lm[i] for bid in page.reading_order for i in bm[bid].line_ids if i in lm]
     seen = {ln.id for ln in ordered}
     page.lines = ordered + [ln for ln in page.lines if ln.id not in seen]
     return articles
+
+
+def _share_inside(b: BBox, box: BBox) -> float:
+    w = max(0.0, min(b[2], box[2]) - max(b[0], box[0]))
+    h = max(0.0, min(b[3], box[3]) - max(b[1], box[1]))
+    area = max(1e-6, (b[2] - b[0]) * (b[3] - b[1]))
+    return w * h / area
+
+
+def _is_piece_of(ln: Line, merged: Iterable[Line], covered: set[str]) -> bool:
+    """A line that was joined into a longer one (its id is gone, its box lies inside the joined line)."""
+    if ln.id in covered:
+        return False
+    return any(m.id != ln.id and _share_inside(ln.bbox, m.bbox) > 0.9 and ln.text.strip() in m.text for m in merged)

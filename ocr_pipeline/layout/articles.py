@@ -90,6 +90,20 @@ def column_lefts(blocks: list[Block], body_h: float) -> list[float]:
     return lefts
 
 
+def _captions(content: list[Block], body_h: float) -> dict[str, str]:
+    """caption block id -> photo block id: the photo right above (or below) it, over the same columns."""
+    photos = [b for b in content if b.kind == "photo"]
+    out: dict[str, str] = {}
+    for c in (b for b in content if b.kind == "caption"):
+        near = sorted(
+            (p for p in photos if _xoverlap(p.bbox, c.bbox) > 0.3 * (c.bbox[2] - c.bbox[0])),
+            key=lambda p: min(abs(c.bbox[1] - p.bbox[3]), abs(p.bbox[1] - c.bbox[3])),
+        )
+        if near and min(abs(c.bbox[1] - near[0].bbox[3]), abs(near[0].bbox[1] - c.bbox[3])) <= body_h * 3:
+            out[c.id] = near[0].id
+    return out
+
+
 def group_articles(page: Page, body_h: float) -> list[PageArticle]:
     """Assign each block to an article and order everything; sets page.reading_order."""
     blocks = page.blocks
@@ -106,11 +120,11 @@ def group_articles(page: Page, body_h: float) -> list[PageArticle]:
     content = [b for b in blocks if b.kind in CONTENT_KINDS]
     # Column-major order: the order in which a reader meets the blocks when following the columns.
     content.sort(key=lambda b: (_column_key(b, lefts, tol), b.bbox[1]))
+    caption_of = _captions(content, body_h)
 
     owner: dict[str, int] = {}
-    photos = [b for b in content if b.kind == "photo"]
     for b in content:
-        if b.kind in ("photo", "caption"):
+        if b.id in caption_of:
             continue
         best, best_y = -1, -1.0
         for i, hb in enumerate(head_box):
@@ -124,49 +138,58 @@ def group_articles(page: Page, body_h: float) -> list[PageArticle]:
                 best, best_y = i, hb[3]
         if best >= 0:
             owner[b.id] = best
-    # Blocks with no headline above: continue the article of the block read just before them, unless a
-    # rule or another article's headline intervenes; else start a headline-less article.
+    # Blocks with no headline above continue the article read just before them: the block right above
+    # in the same column (no rule between), or, at the top of the next column, the article whose text
+    # area starts at the same height. Anything else starts a headline-less article.
     prev: Block | None = None
+    body_top: dict[int, float] = {}
     for b in content:
-        if b.kind in ("photo", "caption"):
+        if b.id in caption_of:
             continue
-        if b.id not in owner:
-            if prev is not None and prev.id in owner and not _rule_between(prev.bbox, b.bbox, rules, body_h * 0.3):
-                owner[b.id] = owner[prev.id]
-            elif prev is not None and prev.id in owner and prev.bbox[1] > b.bbox[1]:
-                # Top of the next column after a rule-less flow.
-                owner[b.id] = owner[prev.id]
-            else:
-                articles.append(PageArticle(kind="news"))
-                head_box.append(b.bbox)
-                owner[b.id] = len(articles) - 1
+        if b.id in owner:
+            body_top[owner[b.id]] = min(body_top.get(owner[b.id], b.bbox[1]), b.bbox[1])
+        else:
+            target = -1
+            if b.kind != "photo" and prev is not None and prev.id in owner:
+                a = owner[prev.id]
+                same_column = _xoverlap(prev.bbox, b.bbox) >= 0.5 * (b.bbox[2] - b.bbox[0])
+                if same_column and 0 <= b.bbox[1] - prev.bbox[3] <= body_h * 3 and not _rule_between(
+                    prev.bbox, b.bbox, rules, body_h * 0.3
+                ):
+                    target = a
+                elif not same_column and prev.bbox[0] < b.bbox[0] and abs(b.bbox[1] - body_top.get(a, prev.bbox[1])) <= body_h * 2:
+                    target = a
+            if target < 0:
+                articles.append(PageArticle(kind="photo" if b.kind == "photo" else "news"))
+                target = len(articles) - 1
+            owner[b.id] = target
+            body_top[target] = min(body_top.get(target, b.bbox[1]), b.bbox[1])
         prev = b
-
-    # Photos and their captions: a caption belongs to the nearest photo above (or below) it.
-    caption_of: dict[str, str] = {}
-    for c in (b for b in content if b.kind == "caption"):
-        near = sorted(
-            (p for p in photos if _xoverlap(p.bbox, c.bbox) > 0.3 * (c.bbox[2] - c.bbox[0])),
-            key=lambda p: min(abs(c.bbox[1] - p.bbox[3]), abs(p.bbox[1] - c.bbox[3])),
-        )
-        if near:
-            caption_of[c.id] = near[0].id
-    for p in photos:
-        caps = [c for c in content if caption_of.get(c.id) == p.id]
-        articles.append(PageArticle(blocks=[p, *caps], kind="photo"))
-    for c in content:
-        if c.kind == "caption" and c.id not in caption_of:
-            articles.append(PageArticle(blocks=[c], kind="photo"))
+    for c, p in caption_of.items():
+        if p in owner:
+            owner[c] = owner[p]
     for b in content:
         if b.id in owner:
             articles[owner[b.id]].blocks.append(b)
+        elif b.kind == "caption":  # a caption whose photo was not found stands as a photo item
+            articles.append(PageArticle(blocks=[b], kind="photo"))
 
     articles = [a for a in articles if a.all_blocks]
     for a in articles:
+        if a.kind == "news" and a.blocks and all(b.kind in ("photo", "caption") for b in a.blocks):
+            a.kind = "photo"
+        # Photos first with their captions right after them, then the text in column order.
         a.blocks.sort(key=lambda b: (_column_key(b, lefts, tol), b.bbox[1]))
+        ordered: list[Block] = []
+        for b in a.blocks:
+            if b.id in caption_of:
+                continue
+            ordered.append(b)
+            ordered.extend(c for c in a.blocks if caption_of.get(c.id) == b.id)
+        a.blocks = ordered
     articles.sort(key=lambda a: (round(a.top / (body_h * 4)), a.left))
     order: list[str] = []
-    for b in blocks:
+    for b in sorted(blocks, key=lambda b: (b.bbox[1], b.bbox[0])):
         if b.kind in ("masthead", "folio") and b.bbox[1] < page.height / 2:
             order.append(b.id)
     for a in articles:

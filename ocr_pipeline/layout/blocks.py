@@ -30,6 +30,8 @@ class PageStats:
     body_weight: float
     width: int
     height: int
+    # Bottom of the masthead area on a front page: the first wide rule near the top (0 when none).
+    masthead_bottom: float = 0.0
 
 
 def text_height(line: Line) -> float:
@@ -72,12 +74,109 @@ def _inside(b: BBox, r: BBox, slack: float = 2.0) -> bool:
     return r[0] - slack <= cx <= r[2] + slack and r[1] - slack <= cy <= r[3] + slack
 
 
-def build_blocks(lines: list[Line], regions: list[BBox], stats: PageStats) -> list[list[Line]]:
-    """Group lines into blocks: inside each region (in region order), split where the text size changes or
-    a clearly larger vertical gap opens."""
+def _same_row(a: Line, b: Line) -> bool:
+    ha, hb = text_height(a), text_height(b)
+    overlap = min(a.bbox[3], b.bbox[3]) - max(a.bbox[1], b.bbox[1])
+    return overlap >= 0.6 * min(ha, hb) and max(ha, hb) / max(1.0, min(ha, hb)) < 1.3
+
+
+def _merge_pair(a: Line, b: Line) -> Line:
+    """One line from two pieces of it that the detector split (a wide word space, a spaced-out title)."""
+    left, right = (a, b) if a.bbox[0] <= b.bbox[0] else (b, a)
+    lt, rt = left.text.rstrip(), right.text.lstrip()
+    cjk = bool(lt) and bool(rt) and is_cjk(lt[-1]) and is_cjk(rt[0])
+    text = lt + rt if cjk else f"{lt} {rt}"
+    n1, n2 = max(1, len(lt)), max(1, len(rt))
+    chars = left.chars + right.chars if left.chars is not None and right.chars is not None else None
+    words = left.words + right.words if left.words is not None and right.words is not None else None
+    return Line(
+        id=left.id,
+        bbox=(min(a.bbox[0], b.bbox[0]), min(a.bbox[1], b.bbox[1]), max(a.bbox[2], b.bbox[2]),
+              max(a.bbox[3], b.bbox[3])),
+        text=text,
+        confidence=(left.confidence * n1 + right.confidence * n2) / (n1 + n2),
+        chars=chars,
+        words=words,
+    )
+
+
+def merge_row_pieces(lines: list[Line]) -> list[Line]:
+    """Join pieces of one printed line that sit side by side with a gap under about one text height."""
+    out: list[Line] = []
+    for ln in sorted(lines, key=lambda x: (x.bbox[1], x.bbox[0])):
+        for i, prev in enumerate(out):
+            if _same_row(prev, ln):
+                gap = max(ln.bbox[0] - prev.bbox[2], prev.bbox[0] - ln.bbox[2])
+                if gap <= 1.2 * max(text_height(prev), text_height(ln)):
+                    out[i] = _merge_pair(prev, ln)
+                    break
+        else:
+            out.append(ln)
+    return out
+
+
+def _line_role(ln: Line, left: float, right: float, stats: PageStats, weights: dict[str, float]) -> str:
+    """"jump", "subhead", "byline" for a line that must stand as a block of its own, else ""."""
+    from ocr_pipeline.layout.jumps import is_jump_line
+
+    text = ln.text.strip()
+    if not text:
+        return ""
+    if is_jump_line(text):
+        return "jump"
+    h = text_height(ln)
+    if abs(h - stats.body_height) > stats.body_height * 0.35:
+        return ""
+    if _BYLINE.search(text) and len(text) <= 40:
+        return "byline"
+    if len(text) > 30 or _SENTENCE_END.search(text):
+        return ""
+    w = weights.get(ln.id)
+    heavy = w is not None and stats.body_weight > 0 and w > stats.body_weight * 1.3
+    char_w = h if is_cjk(text) else h * 0.5
+    li, ri = ln.bbox[0] - left, right - ln.bbox[2]
+    centred = li >= char_w * 0.8 and ri >= char_w * 0.8 and abs(li - ri) <= char_w * 1.2
+    return "subhead" if heavy or centred else ""
+
+
+def build_blocks(
+    lines: list[Line], regions: list[BBox], stats: PageStats, weights: dict[str, float] | None = None
+) -> list[tuple[list[Line], str]]:
+    """Group lines into blocks, each with the role its lines showed ("folio", "jump", "subhead", "byline"
+    or "" for running text).
+
+    The folio rows at the top and bottom edge form one block per row, whatever gaps separate their
+    parts. Elsewhere, inside each region (in region order), lines split by the detector are joined again,
+    and a block ends where the text size changes, a clearly larger vertical gap opens, or a line stands on
+    its own: a jump line, a subhead (heavier or centred), a byline.
+    """
+    weights = weights or {}
+    top, bottom = stats.height * 0.045, stats.height * 0.955
+    edge = [ln for ln in lines if ln.bbox[3] <= top or ln.bbox[1] >= bottom]
+    edge_ids = {ln.id for ln in edge}
+    rows: list[list[Line]] = []
+    for ln in sorted(edge, key=lambda x: (x.bbox[1], x.bbox[0])):
+        for g in rows:
+            if _same_row(g[0], ln):
+                g.append(ln)
+                break
+        else:
+            rows.append([ln])
+    groups: list[tuple[list[Line], str]] = [(sorted(g, key=lambda x: x.bbox[0]), "folio") for g in rows]
+
+    # Headline-size text spaced out wide (a masthead, a spaced title) can fall into several regions: its
+    # pieces are joined across regions. Body text never is: a gutter can be as narrow as a word space.
+    big = [ln for ln in lines if ln.id not in edge_ids and text_height(ln) >= 1.5 * stats.body_height]
+    joined = merge_row_pieces(big)
+    if len(joined) < len(big):
+        keep = {ln.id for ln in joined}
+        by_id = {ln.id: ln for ln in joined}
+        lines = [by_id.get(ln.id, ln) for ln in lines if ln.id in keep or ln not in big]
     buckets: list[list[Line]] = [[] for _ in regions]
     rest: list[Line] = []
     for ln in lines:
+        if ln.id in edge_ids:
+            continue
         for i, r in enumerate(regions):
             if _inside(ln.bbox, r):
                 buckets[i].append(ln)
@@ -86,35 +185,39 @@ def build_blocks(lines: list[Line], regions: list[BBox], stats: PageStats) -> li
             rest.append(ln)
     if rest:
         buckets.append(rest)
-    groups: list[list[Line]] = []
-    bh = stats.body_height
     for bucket in buckets:
-        bucket.sort(key=lambda ln: (round(ln.bbox[1] / max(1.0, bh * 0.5)), ln.bbox[0]))
+        if not bucket:
+            continue
+        bucket = merge_row_pieces(bucket)
+        bucket.sort(key=lambda ln: (ln.bbox[1], ln.bbox[0]))
+        left = min(ln.bbox[0] for ln in bucket)
+        right = max(ln.bbox[2] for ln in bucket)
         current: list[Line] = []
+        current_role = ""
         for ln in bucket:
+            role = _line_role(ln, left, right, stats, weights) if len(bucket) > 1 else ""
             if current:
                 prev = current[-1]
                 h0, h1 = text_height(prev), text_height(ln)
                 gap = ln.bbox[1] - prev.bbox[3]
                 size_change = max(h0, h1) / max(1.0, min(h0, h1)) > 1.25
-                same_row = ln.bbox[1] < prev.bbox[3] - min(h0, h1) * 0.5
-                if same_row and not size_change:
-                    current.append(ln)
-                    continue
-                if size_change or gap > max(h0, h1) * 1.1:
-                    groups.append(current)
+                if size_change or gap > max(h0, h1) * 1.1 or role != current_role:
+                    groups.append((current, current_role))
                     current = []
             current.append(ln)
+            current_role = role
         if current:
-            groups.append(current)
+            groups.append((current, current_role))
     return groups
 
 
 def classify_block(
     lines: list[Line], bbox: BBox, stats: PageStats, weights: dict[str, float], page_number: int,
-    near_photo_above: bool,
+    near_photo_above: bool, role: str = "",
 ) -> str:
     text = "".join(ln.text for ln in lines).strip()
+    if role in ("folio", "jump", "subhead", "byline"):
+        return role
     h = float(np.median([text_height(ln) for ln in lines]))
     ratio = h / max(1.0, stats.body_height)
     w = [weights[ln.id] for ln in lines if ln.id in weights]
@@ -122,8 +225,10 @@ def classify_block(
     top_band = bbox[3] <= stats.height * 0.07
     bottom_band = bbox[1] >= stats.height * 0.94
     width_share = (bbox[2] - bbox[0]) / max(1, stats.width)
-    if ratio >= 2.2 and bbox[3] <= stats.height * 0.16 and width_share >= 0.2 and page_number == 1:
-        if bbox[1] <= stats.height * 0.05:
+    if page_number == 1 and role != "folio":
+        if stats.masthead_bottom > 0 and bbox[3] <= stats.masthead_bottom:
+            return "masthead"
+        if not stats.masthead_bottom and ratio >= 2.2 and bbox[3] <= stats.height * 0.16 and width_share >= 0.2:
             return "masthead"
     if len(lines) <= 2 and (top_band or bottom_band) and ratio < 1.6 and (_FOLIO.search(text) or len(text) <= 40):
         return "folio"

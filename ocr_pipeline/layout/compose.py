@@ -66,6 +66,8 @@ def compose_article(page: Page, pa: PageArticle, article_id: str, lang: str) -> 
             pieces.append(Piece(text=text, starts_paragraph=True, ends_paragraph=True,
                                 line_ids=[ln.id for ln in lines]))
             continue
+        if b.kind == "caption" and pa.kind == "news":
+            continue  # a caption describes its photo; it is not part of the story's text
         if b.kind in ("caption", "body", "text", "other", "advertisement"):
             pieces.extend(build_pieces(lines, lang, bounds=_bounds(page, b), block_id=b.id))
     merged = merge_pieces_detailed(pieces, lang)

@@ -1,4 +1,4 @@
-"""Photos and graphics: large areas of tone or ink that hold no text lines."""
+"""Photos and graphics: large areas of solid tone that hold no text."""
 
 from __future__ import annotations
 
@@ -10,31 +10,29 @@ from ocr_pipeline.model import BBox
 ANALYSIS_WIDTH = 800
 
 
-def find_photos(gray: np.ndarray, text_boxes: list[BBox], body_height: float) -> list[BBox]:
-    """Boxes of photos/graphics (page pixels). Text lines are masked out first, so a dense column of text
-    is never taken for a picture; what remains must be big (several lines tall and wide) and mostly filled."""
+def find_photos(gray: np.ndarray, body_height: float) -> list[BBox]:
+    """Boxes of photos/graphics in page pixels.
+
+    Tone darker than paper is opened with a kernel wider than any text stroke, so text (even bold
+    headlines) vanishes and only solid areas stay; what remains must be several lines tall and wide and
+    mostly filled. Very light parts of a picture (a sky) can fall outside the box; the box still marks
+    where the picture is, which is what layout needs.
+    """
     if gray.ndim == 3:
         gray = cv2.cvtColor(gray, cv2.COLOR_BGR2GRAY)
     h, w = gray.shape
     scale = min(1.0, ANALYSIS_WIDTH / w)
     small = cv2.resize(gray, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
-    tone = (small < 215).astype(np.uint8) * 255
-    pad = body_height * 0.3
-    for x0, y0, x1, y1 in text_boxes:
-        tone[int(max(0, (y0 - pad) * scale)) : int((y1 + pad) * scale) + 1,
-             int(max(0, (x0 - pad) * scale)) : int((x1 + pad) * scale) + 1] = 0
-    k = max(3, int(body_height * scale * 0.8)) | 1
-    closed = cv2.morphologyEx(tone, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
-    n, _, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
+    tone = (small < 200).astype(np.uint8) * 255
+    k = max(3, int(body_height * scale * 0.6)) | 1
+    opened = cv2.morphologyEx(tone, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    n, _, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
     min_side = body_height * 3 * scale
+    inv = 1.0 / scale
     out: list[BBox] = []
     for i in range(1, n):
-        x, y, bw, bh, _area = stats[i]
-        if bw < min_side or bh < min_side:
+        x, y, bw, bh, area = stats[i]
+        if bw < min_side or bh < min_side or area < 0.5 * bw * bh:
             continue
-        fill = float(tone[y : y + bh, x : x + bw].mean()) / 255.0
-        if fill < 0.25:  # rules and frames are thin: little of their box is tone
-            continue
-        inv = 1.0 / scale
-        out.append((x * inv, y * inv, (x + bw) * inv, (y + bh) * inv))
+        out.append((x * inv, y * inv, min(w, (x + bw) * inv), min(h, (y + bh) * inv)))
     return out

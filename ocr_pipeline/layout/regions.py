@@ -36,6 +36,7 @@ class RegionResult:
     rules: list[Rule] = field(default_factory=list)
     char_height: float = 0.0  # typical body character height, page pixels
     columns: list[tuple[float, float]] = field(default_factory=list)
+    photos: list[BBox] = field(default_factory=list)  # pictures: no text is looked for inside them
 
 
 def binarize(gray: np.ndarray) -> np.ndarray:
@@ -173,8 +174,14 @@ def find_regions(gray: np.ndarray) -> RegionResult:
     ink = binarize(small)
     ch = _char_height(ink)
     ink, rule_boxes = _find_rules(ink, ch)
-    # Rules cut regions: draw them as forced white space by leaving them removed from the ink.
-    # Close tiny holes inside characters so that strokes of one glyph are not split by the cut.
+    # Rules cut regions: they stay removed from the ink, so they read as white space. Photos are blanked
+    # too: a picture that reaches down beside the next article's headline would otherwise hold the two
+    # articles together (stepped layouts).
+    from ocr_pipeline.layout.photos import find_photos
+
+    photos = find_photos(gray, ch / scale)
+    for x0, y0, x1, y1 in photos:
+        ink[int(y0 * scale) : int(np.ceil(y1 * scale)) + 1, int(x0 * scale) : int(np.ceil(x1 * scale)) + 1] = 0
     out: list[tuple[int, int, int, int]] = []
     _xy_cut(ink, (0, 0, ink.shape[1], ink.shape[0]), ch, out)
     out = _merge_stacked(out, ch)
@@ -191,7 +198,7 @@ def find_regions(gray: np.ndarray) -> RegionResult:
             )
         )
     rules = [Rule(kind, (x0 * inv, y0 * inv, x1 * inv, y1 * inv)) for kind, x0, y0, x1, y1 in rule_boxes]
-    return RegionResult(regions=regions, rules=rules, char_height=ch * inv)
+    return RegionResult(regions=regions, rules=rules, char_height=ch * inv, photos=photos)
 
 
 def find_regions_from_lines(lines: list, width: int, height: int) -> list[BBox]:
