@@ -40,7 +40,8 @@ LAYOUTS_ENV = "OCR_PIPELINE_LAYOUTS"
 # Shorthands usable in jump patterns; each expands to a regular expression (see layouts/generic.toml).
 JUMP_MACROS: dict[str, str] = {
     # Chinese page label: Arabic (half or full width) with an optional section letter, or Chinese numerals.
-    "cnpage": r"(?P<page>[A-Za-zＡ-Ｚａ-ｚ]{0,2}\s?[0-9０-９]{1,3}|[〇零一二三四五六七八九十两兩百]{1,4})",
+    # OCR reads a lone "1" as "I", "l" or "|" often enough on these lines to accept those too.
+    "cnpage": r"(?P<page>[A-Za-zＡ-Ｚａ-ｚ]{0,2}\s?[0-9０-９]{1,3}|[〇零一二三四五六七八九十两兩百]{1,4}|[Il|])",
     # "（下转第二版上）": the upper/lower half of the page, only where a closing bracket follows.
     "cnpos": r"(?:\s*[上中下](?=\s*[)）〕\]】］]))?",
     # Latin page label: "7", "A4", "B-12", or a word ("Eleven", "Second", OCR-damaged "8*cond").

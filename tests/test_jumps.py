@@ -37,6 +37,7 @@ MARKERS = [
     ("（ 上 接 第 1 版 ）", "in", 1, "1", "", ""),
     ("（下转第二版上）", "out", 2, "二", "", ""),
     ("（转 A 2 版）", "out", 2, "A2", "A", ""),
+    ("(上接第l版)", "in", 1, "l", "", ""),
     ("Continued on Page 7", "out", 7, "7", "", ""),
     ("Continued on Second Page", "out", 2, "Second", "", ""),
     ("Cont. on p. 7", "out", 7, "7", "", ""),

@@ -112,6 +112,8 @@ def english_number(word: str) -> int | None:
 def parse_page_label(label: str) -> tuple[int | None, str]:
     """A printed page label -> (page number, section letters): "A4" -> (4, "A"), "二" -> (2, "")."""
     norm = unicodedata.normalize("NFKC", label).strip().replace(" ", "")
+    if norm in ("I", "l", "|"):
+        return 1, ""  # OCR's reading of a lone "1" in "(上接第1版)"
     m = re.fullmatch(r"([A-Za-z]{0,2})-?(\d{1,4})", norm)
     if m:
         return int(m.group(2)), m.group(1).upper()
