@@ -138,6 +138,11 @@ def test_bad_options_are_config_errors() -> None:
         PPOCREngine(EngineOptions(extra={"rec_batch_num": 0}))
     with pytest.raises(ConfigError):
         PPOCREngine(EngineOptions(device="tpu"))
+    with pytest.raises(ConfigError):
+        PPOCREngine(EngineOptions(extra={"use_cls": "maybe"}))
+    # Values from a command line or a TOML profile arrive as strings.
+    e = PPOCREngine(EngineOptions(extra={"use_cls": "false", "det_limit_side_len": "1600", "text_score": "0.4"}))
+    assert e.settings.use_cls is False and e.settings.det_limit_side_len == 1600 and e.settings.text_score == 0.4
 
 
 def test_cuda_without_provider_is_a_clear_error() -> None:
