@@ -9,17 +9,19 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ocr_pipeline.errors import OcrPipelineError
 from ocr_pipeline.export.options import ExportOptions
 from ocr_pipeline.ingest.types import EditionSource, PageSource
 from ocr_pipeline.model import Edition, Page
-from ocr_pipeline.pipeline import Converter, EditionOutcome, PageResult, RunResult
+from ocr_pipeline.pipeline import PageResult, RunResult
 from ocr_pipeline.settings import ConvertSettings
 from ocr_pipeline.util.fs import atomic_write_bytes
+
+if TYPE_CHECKING:
+    from ocr_pipeline.batch import BatchOptions
 
 log = logging.getLogger(__name__)
 
@@ -55,50 +57,33 @@ def convert(
     on_page: Callable[[EditionSource, PageSource, Page], None] | None = None,
     on_editions: Callable[[list[EditionSource]], None] | None = None,
     export_options: ExportOptions | None = None,
+    batch: BatchOptions | None = None,
 ) -> RunResult:
-    """Convert every edition found in ``inputs`` into ``outdir``; never stops on a bad page or file."""
-    from ocr_pipeline.ingest import discover
+    """Convert every edition found in ``inputs`` into ``outdir``; never stops on a bad page or file.
 
-    settings = settings or ConvertSettings()
-    out = Path(outdir)
-    result = RunResult()
-    editions = discover([Path(p) for p in inputs])
-    if on_editions:
-        on_editions(editions)
-    converter = Converter(settings)
-    for esrc in editions:
-        started = time.perf_counter()
-        errors = [f"{path}: {msg}" for path, msg in esrc.errors]
-        if not esrc.pages:
-            result.editions.append(EditionOutcome(id=esrc.id, outdir=None, status="failure",
-                                                  errors=errors or [f"{esrc.root}: no pages found"]))
-            continue
+    A batch run (``ocr_pipeline.batch.run_batch``): ``outdir`` is locked for the run, pages whose input,
+    engine and settings are unchanged since an earlier run into the same ``outdir`` are taken from its page
+    cache (``batch=BatchOptions(force=True)`` redoes them), and ``batch.jobs`` pages run in parallel.
+    ``on_page`` gets a page's status and errors only (a ``Page`` without lines: the page may have been
+    converted in another process or taken from the cache)."""
+    from ocr_pipeline.batch import BatchOptions as _BatchOptions
+    from ocr_pipeline.batch import PageEvent, run_batch
 
-        def _progress(src: PageSource, page: Page, _e: EditionSource = esrc) -> None:
-            if on_page:
-                on_page(_e, src, page)
+    sources: dict[str, EditionSource] = {}
 
-        edition_dir = out / esrc.id
-        edition = converter.convert_edition(
-            esrc, progress=_progress, page_sink=lambda res, d=edition_dir: save_page_image(res, d)
-        )
-        ok = sum(p.status == "ok" for p in edition.pages)
-        failed = len(edition.pages) - ok
-        errors += [e for p in edition.pages for e in p.errors]
-        quality = 0.0
-        try:
-            quality = write_edition(edition, edition_dir, export_options)
-            target: Path | None = edition_dir
-        except OcrPipelineError as exc:
-            errors.append(str(exc))
-            target = None
-        except OSError as exc:
-            errors.append(f"{out / edition.id}: cannot write outputs: {exc}")
-            target = None
-        if target is None:
-            quality = 0.0
-        status = "success" if failed == 0 and not errors else ("failure" if ok == 0 or target is None else "partial")
-        result.editions.append(EditionOutcome(id=esrc.id, outdir=target, status=status, pages_ok=ok,
-                                              pages_failed=failed, errors=errors, quality=quality,
-                                              seconds=time.perf_counter() - started))
-    return result
+    def _editions(editions: list[EditionSource], _todo: int) -> None:
+        sources.update((e.id, e) for e in editions)
+        if on_editions:
+            on_editions(editions)
+
+    def _page(ev: PageEvent) -> None:
+        if on_page is None:
+            return
+        esrc = sources[ev.edition]
+        src = esrc.pages[ev.page - 1]
+        page = Page(number=ev.page, source=src.path.name, width=0, height=0, source_index=src.index,
+                    status=ev.status, errors=[ev.error] if ev.error else [])
+        on_page(esrc, src, page)
+
+    return run_batch(inputs, outdir, settings, batch or _BatchOptions(), export_options=export_options,
+                     on_editions=_editions, on_page=_page)

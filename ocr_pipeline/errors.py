@@ -43,6 +43,12 @@ class ConfigError(OcrPipelineError):
     exit_code = 6
 
 
+class BatchError(OcrPipelineError):
+    """A batch run cannot start or go on: the output folder is locked by another run, or its cache is unusable."""
+
+    exit_code = 7
+
+
 # Exit code of a run that finished but where some inputs or pages failed.
 EXIT_PARTIAL = 10
 # Exit code of a run where an edition's quality score fell below ``convert --fail-under``.

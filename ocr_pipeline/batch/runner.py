@@ -1,0 +1,351 @@
+"""A batch run: discover editions, convert the pages that need it (in parallel), assemble each edition as
+soon as its pages are done, and keep the manifest, the failure list and the run lock."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO, Any
+
+from ocr_pipeline import __version__
+from ocr_pipeline.batch import cache
+from ocr_pipeline.batch.lock import RunLock
+from ocr_pipeline.batch.worker import PageTask, PageWorker, run_inline, run_pool, worker_settings
+from ocr_pipeline.errors import ConfigError, OcrPipelineError
+from ocr_pipeline.export.options import ExportOptions
+from ocr_pipeline.ingest.types import EditionSource
+from ocr_pipeline.model import Edition, ProcessingStep
+from ocr_pipeline.pipeline import EditionOutcome, RunResult
+from ocr_pipeline.settings import ConvertSettings
+
+log = logging.getLogger(__name__)
+
+EXIT_INTERRUPTED = 130
+
+
+@dataclass(slots=True)
+class BatchOptions:
+    """How a run is scheduled; validates itself."""
+
+    jobs: int = 1
+    force: bool = False  # redo every page, cached or not
+    retry_failed: bool = False  # redo the pages recorded as failed (unchanged ones are otherwise skipped)
+    page_timeout: float | None = None  # seconds; needs worker processes, so it implies a pool of >= 1
+    log_file: Path | None = None  # JSON lines: one per page and one per edition
+    executor: str = "local"
+
+    def __post_init__(self) -> None:
+        if self.jobs < 1:
+            raise ConfigError("--jobs must be at least 1")
+        if self.page_timeout is not None and self.page_timeout <= 0:
+            raise ConfigError("--page-timeout must be a positive number of seconds")
+        if self.executor == "ray":
+            raise ConfigError("--executor ray is not available yet; use the local executor (--jobs N)")
+        if self.executor != "local":
+            raise ConfigError(f"unknown executor {self.executor!r}; use local")
+
+
+@dataclass(slots=True)
+class PageEvent:
+    """One page accounted for: converted now, or skipped because its cached result still holds."""
+
+    edition: str
+    page: int
+    input: str
+    status: str  # "ok" | "failed"
+    error: str = ""
+    skipped: bool = False
+    seconds: float = 0.0
+
+
+@dataclass(slots=True)
+class BatchResult(RunResult):
+    pages_total: int = 0
+    pages_converted: int = 0
+    pages_skipped: int = 0
+    pages_failed: int = 0
+    interrupted: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        if self.interrupted:
+            return EXIT_INTERRUPTED
+        return RunResult.exit_code.fget(self)  # type: ignore[attr-defined,no-any-return]
+
+
+class _Stop:
+    """SIGINT: first press stops after the pages in flight, a second one stops at once."""
+
+    def __init__(self) -> None:
+        self.flag = False
+        self._old: Any = None
+
+    def __call__(self) -> bool:
+        return self.flag
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        if self.flag:
+            raise KeyboardInterrupt
+        self.flag = True
+        log.warning("interrupted: finishing the pages in flight, then stopping (Ctrl-C again to stop now)")
+
+    def __enter__(self) -> _Stop:
+        if threading.current_thread() is threading.main_thread():
+            self._old = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+
+
+class _Log:
+    def __init__(self, path: Path | None) -> None:
+        self.fh: IO[str] | None = None
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.fh = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed by close()
+
+    def write(self, event: str, **data: Any) -> None:
+        if self.fh is not None:
+            rec = {"time": datetime.now(timezone.utc).isoformat(timespec="seconds"), "event": event, **data}
+            self.fh.write(json.dumps(rec, ensure_ascii=False, default=str) + "\n")
+            self.fh.flush()
+
+    def close(self) -> None:
+        if self.fh is not None:
+            self.fh.close()
+
+
+def run_batch(
+    inputs: Sequence[str | Path],
+    outdir: str | Path,
+    settings: ConvertSettings | None = None,
+    options: BatchOptions | None = None,
+    *,
+    export_options: ExportOptions | None = None,
+    on_editions: Callable[[list[EditionSource], int], None] | None = None,
+    on_page: Callable[[PageEvent], None] | None = None,
+    on_edition: Callable[[EditionOutcome], None] | None = None,
+) -> BatchResult:
+    """Convert every edition found in ``inputs`` into ``outdir``, reusing cached pages; never stops on a bad
+    page or file. ``on_editions(editions, pages_to_convert)`` is called once before any page is converted."""
+    from ocr_pipeline.ingest import discover
+
+    settings = settings or ConvertSettings()
+    options = options or BatchOptions()
+    out = Path(outdir)
+    result = BatchResult()
+    with RunLock(out), _Stop() as stop:
+        removed = cache.remove_stale_temporaries(out)
+        if removed:
+            log.info("removed %d temporary file(s) of an interrupted run", removed)
+        editions = discover([Path(p) for p in inputs])
+        manifest = cache.load_manifest(out)
+        stamp = cache.EngineStamp.of(settings.engine)
+        hasher = cache.InputHasher()
+        runlog = _Log(options.log_file)
+        try:
+            tasks: list[PageTask] = []
+            headers: dict[str, list[dict[str, Any]]] = {}
+            for esrc in editions:
+                headers[esrc.id] = []
+                for number, src in enumerate(esrc.pages, 1):
+                    wanted = cache.page_header(esrc.id, number, src, hasher.page(src), stamp, settings)
+                    have = cache.read_header(cache.cache_path(out, esrc.id, number))
+                    reuse = (not options.force and cache.same_key(have, wanted)
+                             and not (options.retry_failed and have is not None and have.get("status") == "failed"))
+                    if reuse and have is not None:
+                        headers[esrc.id].append(have)
+                    else:
+                        tasks.append(PageTask(wanted, src))
+            result.pages_total = sum(len(e.pages) for e in editions)
+            if on_editions:
+                on_editions(editions, len(tasks))
+            by_id = {e.id: e for e in editions}
+            remaining = {e.id: len(e.pages) - len(headers[e.id]) for e in editions}
+            outcomes: dict[str, EditionOutcome] = {}
+
+            def finish(eid: str) -> None:
+                esrc = by_id[eid]
+                oc = _finish_edition(eid, headers[eid], [[str(p), m] for p, m in esrc.errors], out, settings,
+                                     export_options, manifest, root=esrc.root)
+                outcomes[eid] = oc
+                runlog.write("edition", edition=eid, status=oc.status, pages_ok=oc.pages_ok,
+                             pages_failed=oc.pages_failed, quality=round(oc.quality, 4), errors=oc.errors,
+                             seconds=round(oc.seconds, 3))
+                if on_edition:
+                    on_edition(oc)
+
+            for esrc in editions:
+                for h in headers[esrc.id]:
+                    ev = PageEvent(esrc.id, h["page"], h["input"], h["status"], h.get("error", ""), skipped=True)
+                    result.pages_skipped += 1
+                    result.pages_failed += h["status"] != "ok"
+                    runlog.write("page", **_ev_dict(ev))
+                    if on_page:
+                        on_page(ev)
+                if remaining[esrc.id] == 0:
+                    finish(esrc.id)
+
+            def done(header: dict[str, Any]) -> None:
+                eid = header["edition"]
+                headers[eid].append(header)
+                result.pages_converted += 1
+                result.pages_failed += header["status"] != "ok"
+                ev = PageEvent(eid, header["page"], header["input"], header["status"], header.get("error", ""),
+                               seconds=header.get("seconds", 0.0))
+                runlog.write("page", **_ev_dict(ev))
+                if on_page:
+                    on_page(ev)
+                remaining[eid] -= 1
+                if remaining[eid] == 0:
+                    finish(eid)
+
+            recorded = settings.threads
+            if options.jobs == 1 and options.page_timeout is None:
+                run_inline(tasks, PageWorker(settings, out, recorded), done, stop)
+            else:
+                run_pool(tasks, options.jobs, worker_settings(settings, options.jobs), out, recorded, done, stop,
+                         page_timeout=options.page_timeout)
+            result.interrupted = stop()
+            result.editions = [outcomes[e.id] for e in editions if e.id in outcomes]
+        finally:
+            runlog.close()
+            cache.save_manifest(out, manifest)
+    return result
+
+
+def _ev_dict(ev: PageEvent) -> dict[str, Any]:
+    return {"edition": ev.edition, "page": ev.page, "input": ev.input, "status": ev.status, "error": ev.error,
+            "skipped": ev.skipped, "seconds": ev.seconds}
+
+
+def _created(edition: Edition, inputs: list[str]) -> datetime:
+    """NewsML versionCreated, derived from the inputs so that a resumed run writes the same bytes as a clean
+    one: the edition's printed date, else the newest modification time of its input files."""
+    if edition.date:
+        try:
+            return datetime.fromisoformat(edition.date).replace(tzinfo=timezone.utc)
+        except ValueError:
+            pass
+    mtimes = []
+    for p in inputs:
+        try:
+            mtimes.append(int(Path(p).stat().st_mtime))
+        except OSError:
+            pass
+    return datetime.fromtimestamp(max(mtimes) if mtimes else 0, timezone.utc)
+
+
+def _outputs_key(headers: list[dict[str, Any]], settings: ConvertSettings, export_options: ExportOptions | None,
+                 created: str) -> str:
+    keyed = [{k: v for k, v in h.items() if k != "seconds"} for h in headers]
+    data = {"pages": keyed, "layout": settings.layout, "lang": settings.lang, "export": repr(export_options),
+            "created": created, "version": __version__}
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _finish_edition(eid: str, headers: list[dict[str, Any]], input_errors: list[list[str]], out: Path,
+                    settings: ConvertSettings, export_options: ExportOptions | None,
+                    manifest: dict[str, Any], *, root: Path | None = None, always: bool = False) -> EditionOutcome:
+    """Assemble an edition from its cached pages and write its outputs (skipped when nothing changed)."""
+    started = time.perf_counter()
+    headers.sort(key=lambda h: h["page"])
+    errors = [f"{p}: {m}" for p, m in input_errors]
+    entry = manifest["editions"].get(eid, {})
+    if not headers:
+        errors = errors or [f"{root or eid}: no pages found"]
+        manifest["editions"][eid] = {"status": "failure", "pages": [], "input_errors": input_errors, "errors": errors}
+        return EditionOutcome(id=eid, outdir=None, status="failure", errors=errors)
+    edition_dir = out / eid
+    ok = sum(h["status"] == "ok" for h in headers)
+    failed = len(headers) - ok
+    page_errors = [h["error"] for h in headers if h["status"] != "ok" and h.get("error")]
+    key_hint = entry.get("outputs_key")
+    if (not always and key_hint and entry.get("created") and (edition_dir / "edition.json").is_file()
+            and key_hint == _outputs_key(headers, settings, export_options, entry["created"])):
+        oc = EditionOutcome(id=eid, outdir=edition_dir, status=entry["status"], pages_ok=ok, pages_failed=failed,
+                            errors=errors + page_errors, quality=float(entry.get("quality", 0.0)))
+        entry["input_errors"] = input_errors
+        return oc
+
+    from ocr_pipeline.api import write_edition
+    from ocr_pipeline.pipeline import assemble_edition
+
+    edition = Edition(id=eid, language=settings.lang)
+    edition.provenance.append(
+        ProcessingStep(stage="convert", name="ocr-pipeline", version=__version__, settings=settings.to_dict())
+    )
+    results = []
+    for h in headers:
+        try:
+            _, res = cache.read_page(cache.cache_path(out, eid, h["page"]))
+        except (OSError, ValueError, KeyError) as exc:
+            raise OcrPipelineError(f"cached page {h['page']} of {eid} is unreadable ({exc}); run again with --force",
+                                   path=str(cache.cache_path(out, eid, h["page"]))) from exc
+        results.append(res)
+        edition.pages.append(res.page)
+    assemble_edition(edition, results, settings.lang, settings.layout)
+    opts = export_options or ExportOptions()
+    if opts.created is None:
+        opts = opts.replace(created=_created(edition, [h["input"] for h in headers]))
+    created = opts.timestamp()
+    errors += page_errors
+    quality = 0.0
+    target: Path | None = edition_dir
+    try:
+        quality = write_edition(edition, edition_dir, opts)
+    except OcrPipelineError as exc:
+        errors.append(str(exc))
+        target = None
+    except OSError as exc:
+        errors.append(f"{edition_dir}: cannot write outputs: {exc}")
+        target = None
+    status = "success" if failed == 0 and not errors else ("failure" if ok == 0 or target is None else "partial")
+    manifest["editions"][eid] = {
+        "status": status, "quality": quality, "created": created, "errors": errors, "input_errors": input_errors,
+        "settings": settings.to_dict(), "pages": headers,
+        "outputs_key": _outputs_key(headers, settings, export_options, created) if target else None,
+    }
+    cache.save_manifest(out, manifest)
+    return EditionOutcome(id=eid, outdir=target, status=status, pages_ok=ok, pages_failed=failed, errors=errors,
+                          quality=quality, seconds=time.perf_counter() - started)
+
+
+def rebuild(outdir: str | Path, *, layout: str | None = None, export_options: ExportOptions | None = None,
+            editions: Sequence[str] | None = None) -> RunResult:
+    """Re-run edition assembly (continuations), exports and reports from the page cache, without OCR."""
+    out = Path(outdir)
+    result = RunResult()
+    with RunLock(out):
+        cache.remove_stale_temporaries(out)
+        manifest = cache.load_manifest(out)
+        ids = sorted(manifest["editions"]) if not editions else list(editions)
+        if not ids:
+            raise ConfigError(f"{out} holds no converted editions (no manifest.json); run convert first")
+        for eid in ids:
+            entry = manifest["editions"].get(eid)
+            if entry is None:
+                raise ConfigError(f"no edition {eid!r} in {out / cache.MANIFEST}")
+            if not entry.get("pages"):
+                result.editions.append(EditionOutcome(id=eid, outdir=None, status="failure",
+                                                      errors=entry.get("errors", [])))
+                continue
+            data = dict(entry.get("settings") or {})
+            if layout:
+                data["layout"] = layout
+            settings = ConvertSettings(**data)
+            oc = _finish_edition(eid, list(entry["pages"]), entry.get("input_errors", []), out, settings,
+                                 export_options, manifest, always=True)
+            result.editions.append(oc)
+        cache.save_manifest(out, manifest)
+    return result

@@ -1,0 +1,245 @@
+"""Running page tasks: in this process, or in worker processes that each hold one engine.
+
+The pool is a small one of our own rather than ``ProcessPoolExecutor``: a page that hangs must be stopped
+(``--page-timeout``) by killing its worker, and a worker that dies must cost only its own page, not every
+page in flight (``ProcessPoolExecutor`` breaks as a whole in both cases).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import multiprocessing.connection as mpc
+import os
+import signal
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from ocr_pipeline.batch import cache
+from ocr_pipeline.errors import OcrPipelineError
+from ocr_pipeline.ingest.types import PageSource
+from ocr_pipeline.model import Page
+from ocr_pipeline.settings import ConvertSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class PageTask:
+    header: dict[str, Any]  # cache.page_header(...) with status "pending"
+    src: PageSource
+    attempts: int = 0
+
+    @property
+    def label(self) -> str:
+        return f"{self.header['edition']} page {self.header['page']} ({self.src.label})"
+
+
+def failed_page(src: PageSource, number: int, message: str) -> Page:
+    return Page(number=number, source=src.path.name, width=0, height=0, source_index=src.index,
+                status="failed", errors=[message])
+
+
+class PageWorker:
+    """Converts pages with one engine and writes each page's cache entry and page image."""
+
+    def __init__(self, settings: ConvertSettings, outdir: Path, recorded_threads: int | None) -> None:
+        from ocr_pipeline.pipeline import Converter
+
+        self.converter = Converter(settings)
+        self.outdir = Path(outdir)
+        # The thread count is recorded as the user gave it: the outputs of --jobs 1 and --jobs 4 must match.
+        self.recorded_threads = recorded_threads
+
+    def warm(self) -> None:
+        """Load the models now, so the first page's time (and its timeout) is the page's own."""
+        try:
+            _ = self.converter.engine
+        except Exception as exc:  # the same error comes back on every page, recorded there
+            log.debug("engine not loaded: %s", exc)
+
+    def run(self, task: PageTask) -> dict[str, Any]:
+        from ocr_pipeline.pipeline import PageResult
+
+        src, number = task.src, task.header["page"]
+        t = time.perf_counter()
+        try:
+            res = self.converter.convert_page(src, number)
+        except OcrPipelineError as exc:
+            log.warning("%s", exc)
+            res = PageResult(failed_page(src, number, str(exc)))
+        except MemoryError:
+            res = PageResult(failed_page(src, number, f"{src.path}: out of memory reading this page"))
+        except Exception as exc:  # nothing on one page may stop the run; the error is kept
+            log.exception("page %s failed", src.label)
+            res = PageResult(failed_page(src, number, f"{src.path}: internal error: {exc!r}"))
+        for step in res.page.provenance:
+            if step.stage == "ocr" and "threads" in step.settings:
+                step.settings["threads"] = self.recorded_threads
+        if res.image is not None:
+            from ocr_pipeline.api import save_page_image
+
+            save_page_image(res, self.outdir / task.header["edition"])
+        header = dict(task.header, status=res.page.status, error="; ".join(res.page.errors),
+                      seconds=round(time.perf_counter() - t, 3))
+        cache.write_page(self.outdir, header, res.page, res.articles)
+        return header
+
+
+def record_failure(outdir: Path, task: PageTask, reason: str) -> dict[str, Any]:
+    """Cache a page that a worker could not report on (timeout, worker died) as failed."""
+    number = task.header["page"]
+    header = dict(task.header, status="failed", error=reason)
+    cache.write_page(outdir, header, failed_page(task.src, number, reason), [])
+    return header
+
+
+# --- in this process ---------------------------------------------------------------------------------
+
+def run_inline(tasks: Iterable[PageTask], worker: PageWorker, done: Callable[[dict[str, Any]], None],
+               stop: Callable[[], bool]) -> None:
+    worker.warm()
+    for task in tasks:
+        if stop():
+            return
+        done(worker.run(task))
+
+
+# --- worker processes --------------------------------------------------------------------------------
+
+def _worker_main(conn: mpc.Connection, settings: ConvertSettings, outdir: str, recorded_threads: int | None,
+                 log_level: int) -> None:
+    # Ctrl-C reaches the whole process group: the parent decides when to stop; a worker ends its page.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logging.basicConfig(level=log_level, format="%(levelname)s %(name)s: %(message)s")
+    worker = PageWorker(settings, Path(outdir), recorded_threads)
+    worker.warm()
+    conn.send(("ready", os.getpid()))
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        conn.send(("done", worker.run(task)))
+
+
+class _Proc:
+    def __init__(self, ctx: Any, args: tuple[Any, ...]) -> None:
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_worker_main, args=(child, *args), daemon=True)
+        self.proc.start()
+        child.close()
+        self.ready = False
+        self.task: PageTask | None = None
+        self.since = 0.0
+
+    def send(self, task: PageTask) -> None:
+        self.task, self.since = task, time.monotonic()
+        self.conn.send(task)
+
+    def kill(self) -> None:
+        if self.proc.is_alive():
+            self.proc.kill()
+        self.proc.join(5)
+        self.conn.close()
+
+
+def run_pool(tasks: Iterable[PageTask], jobs: int, settings: ConvertSettings, outdir: Path,
+             recorded_threads: int | None, done: Callable[[dict[str, Any]], None], stop: Callable[[], bool],
+             page_timeout: float | None = None) -> None:
+    """Run ``tasks`` on ``jobs`` worker processes; ``done`` gets each page's header in the order pages finish.
+
+    When ``stop()`` turns true no new page is started; the pages in flight are finished and reported."""
+    queue = deque(tasks)
+    if not queue:
+        return
+    # spawn, not fork: the parent may hold threads (progress bar, engine libraries), and a forked child of a
+    # threaded process can deadlock on a lock held at fork time.
+    ctx = mp.get_context("spawn")
+    args = (settings, str(outdir), recorded_threads, logging.getLogger().getEffectiveLevel())
+    procs = [_Proc(ctx, args) for _ in range(min(jobs, len(queue)))]
+    try:
+        while True:
+            if not stop():
+                for p in procs:
+                    if p.ready and p.task is None and queue:
+                        p.send(queue.popleft())
+            busy = [p for p in procs if p.task is not None]
+            starting = [p for p in procs if not p.ready]
+            if not busy and (stop() or not queue):
+                return
+            wait_s = 0.5
+            if page_timeout is not None and busy:
+                left = min(p.since + page_timeout for p in busy) - time.monotonic()
+                wait_s = max(0.0, min(wait_s, left))
+            watch: list[Any] = [p.conn for p in busy + starting] + [p.proc.sentinel for p in busy + starting]
+            mpc.wait(watch, timeout=wait_s)
+            for i, p in enumerate(procs):
+                replacement = _check(p, ctx, args, outdir, queue, done, page_timeout)
+                if replacement is not None:
+                    procs[i] = replacement
+    finally:
+        for p in procs:
+            try:
+                if p.proc.is_alive():
+                    p.conn.send(None)
+            except OSError:
+                pass
+        for p in procs:
+            p.proc.join(2)
+            p.kill()
+
+
+def _check(p: _Proc, ctx: Any, args: tuple[Any, ...], outdir: Path, queue: deque[PageTask],
+           done: Callable[[dict[str, Any]], None], page_timeout: float | None) -> _Proc | None:
+    """Take what one worker has to say; returns a new worker when this one had to be replaced."""
+    try:
+        while p.conn.poll():
+            kind, value = p.conn.recv()
+            if kind == "ready":
+                p.ready = True
+            elif kind == "done" and p.task is not None:
+                p.task = None
+                done(value)
+    except (EOFError, OSError):
+        pass  # the pipe broke: the process is dead, handled below
+    if not p.proc.is_alive():
+        code = p.proc.exitcode
+        p.kill()
+        task = p.task
+        if task is not None:
+            task.attempts += 1
+            if task.attempts < 2:
+                log.warning("worker died (exit code %s) on %s; trying that page once more", code, task.label)
+                queue.appendleft(task)
+            else:
+                done(record_failure(outdir, task, f"{task.src.path}: worker process died (exit code {code}) "
+                                                  "on this page twice"))
+        elif not p.ready:
+            raise OcrPipelineError(f"a worker process could not start (exit code {code}); run with --jobs 1 "
+                                   "to see why")
+        return _Proc(ctx, args)
+    if page_timeout is not None and p.task is not None and time.monotonic() - p.since > page_timeout:
+        task = p.task
+        log.warning("%s took more than %g s; stopping it", task.label, page_timeout)
+        p.kill()
+        done(record_failure(outdir, task, f"{task.src.path}: timeout: page took more than {page_timeout:g} s"))
+        return _Proc(ctx, args)
+    return None
+
+
+def worker_settings(settings: ConvertSettings, jobs: int) -> ConvertSettings:
+    """Threads per worker: the user's --threads, else the cores shared out so N workers do not oversubscribe."""
+    if settings.threads is not None:
+        return settings
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return replace(settings, threads=max(1, cores // max(1, jobs)))
