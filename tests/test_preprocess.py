@@ -557,3 +557,22 @@ def test_real_page_added_skew_is_measured() -> None:
     base, _ = estimate_skew(normalize_contrast(img))
     turned, _ = estimate_skew(normalize_contrast(rotate_page(img, 2.0)))
     assert abs((turned - base) - 2.0) < 0.2
+
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+
+
+@pytest.mark.parametrize("edition", ["zh-daily-1", "en-daily-1"])
+def test_committed_scans_come_out_upright(edition: str) -> None:
+    """The sample generator turns one scanned page of each edition by 90 degrees (see its truth)."""
+    import json
+
+    truth = json.loads((SAMPLES / edition / "truth.json").read_text(encoding="utf-8"))
+    variants = truth["provenance"][0]["settings"]["variants"]
+    for name, v in variants.items():
+        if not name.startswith("scanned/page-"):
+            continue
+        img = cv2.imread(str(SAMPLES / edition / name), cv2.IMREAD_GRAYSCALE)
+        out = preprocess(img)
+        assert out.image.shape == (3400, 2400), (name, out.rotation)
+        assert (out.rotation + v["rotation_cw"]) % 360 == 0, (name, out.rotation, v["rotation_cw"])

@@ -13,6 +13,7 @@ import math
 import time
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 
 from ocr_pipeline import __version__
@@ -75,18 +76,43 @@ class Preprocessed:
         return self.transform.to_source(x, y)
 
 
-def _line_direction(score_h: float, score_v: float, gaps_h: float, gaps_v: float) -> float:
+def _smear_cue(gray: np.ndarray) -> float:
+    """Log ratio of ink components after smearing along the columns vs along the rows.
+
+    Smearing by a fraction of a character joins the characters of a line (set close together) but not
+    the lines (set apart by their leading): with lines along the rows, row smearing leaves far fewer
+    components. Strong for Chinese set on a square grid, where the profile cues are weak; measured +0.5
+    to +1.3 on upright and -0.8 to -1.0 on quarter-turned sample and archive pages.
+    """
+    h, w = gray.shape
+    s = min(1.0, 1200 / max(h, w))
+    small = cv2.resize(gray, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+    ink = (binarize(small, invert=True) > 0).astype(np.uint8) * 255
+    n, _, st, _ = cv2.connectedComponentsWithStats(ink)
+    hs, ws = st[1:, cv2.CC_STAT_HEIGHT], st[1:, cv2.CC_STAT_WIDTH]
+    keep = (hs > 2) & (ws > 2) & (hs < 60) & (ws < 60)
+    if n < 20 or not keep.any():
+        return 0.0
+    ch = float(np.median(np.maximum(hs[keep], ws[keep])))
+    k = max(2, round(ch * 0.4))
+    along_rows = cv2.connectedComponents(cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_RECT, (k, 1))))[0]
+    along_cols = cv2.connectedComponents(cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_RECT, (1, k))))[0]
+    return math.log(max(1, along_cols) / max(1, along_rows))
+
+
+def _line_direction(score_h: float, score_v: float, gaps_h: float, gaps_v: float, smear: float = 0.0) -> float:
     """Evidence that text lines run along the rows (> 0) or the columns (< 0), as a log ratio.
 
-    Two cues that fail in different places: the projection-profile peak (strong for Latin text, nearly
-    even for Chinese set on a square grid) and the blank gaps between lines (strong for Chinese with its
-    leading, weak for old tightly set Latin pages at the reduced resolution).
+    Three cues that fail in different places: the projection-profile peak (strong for Latin text, nearly
+    even for Chinese set on a square grid), the blank gaps between lines (strong for Chinese with its
+    leading, weak for old tightly set Latin pages at the reduced resolution) and the smear cue
+    (``_smear_cue``; the one that settles Chinese pages with photos and rules).
     """
     postl = math.log((score_h + 1.0) / (score_v + 1.0))
     gaps = math.log((gaps_h + 5.0) / (gaps_v + 5.0))
     # Half weight for the gaps: on old pages column gutters count as gaps too (about +-0.7 of noise),
     # while Chinese with visible leading still gives them +-2 after halving.
-    return postl + 0.5 * gaps
+    return postl + 0.5 * gaps + 1.5 * smear
 
 
 def _step(name: str, *, model: str = "", **settings: object) -> ProcessingStep:
@@ -126,7 +152,7 @@ def preprocess(
             t_angle, score_v, _ = search_angle(t_pts, max_skew)
             gaps_h = gap_score(pts, angle)
             gaps_v = gap_score(t_pts, t_angle)
-            evidence = _line_direction(score_h, score_v, gaps_h, gaps_v)
+            evidence = _line_direction(score_h, score_v, gaps_h, gaps_v, _smear_cue(gray))
             if evidence < -_QUARTER_TURN_EVIDENCE:
                 # Text runs vertically: turn clockwise now; the classifier below decides 90 vs 270.
                 quarter = 90
