@@ -96,7 +96,7 @@ class Converter:
             page = _page_from_text(src, number, text_page)
             image = self._image_beside(src)
             t = time.perf_counter()
-            articles = analyze_page(page, image=image)
+            articles = analyze_page(page, image=image, merge_rows=False)
             timing.layout += time.perf_counter() - t
             return PageResult(page, articles, image)
 

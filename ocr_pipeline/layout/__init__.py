@@ -17,21 +17,30 @@ log = logging.getLogger(__name__)
 
 
 def analyze_page(page: Page, image: np.ndarray | None = None, regions: list[BBox] | None = None,
-                 ink: np.ndarray | None = None, photos: list[BBox] | None = None) -> list[PageArticle]:
+                 ink: np.ndarray | None = None, photos: list[BBox] | None = None,
+                 merge_rows: bool = True) -> list[PageArticle]:
     """Fill ``page.blocks`` (with kinds and article membership), ``page.columns`` and
-    ``page.reading_order`` from its lines and separators; return the page's articles in reading order."""
+    ``page.reading_order`` from its lines and separators; return the page's articles in reading order.
+
+    ``merge_rows``: join pieces of one printed line that our detector split (wide word spaces, spaced-out
+    titles). Off for lines from a text layer or an imported OCR file, which come already segmented and
+    whose regions are only estimated, so pieces on one row may sit in different columns."""
     from ocr_pipeline.layout.articles import column_lefts, group_articles
     from ocr_pipeline.layout.blocks import build_blocks, classify_block, line_weights, make_block, page_stats
+    from ocr_pipeline.layout.grid import column_grid, regions_from_grid
     from ocr_pipeline.layout.photos import find_photos
     from ocr_pipeline.layout.regions import binarize, find_regions_from_lines
 
     lines = [ln for ln in page.lines if ln.text.strip()]
-    if regions is None:
-        regions = find_regions_from_lines(lines, page.width, page.height)
     if ink is None and image is not None:
         ink = binarize(image)
     weights = line_weights(lines, ink)
     stats = page_stats(lines, weights, page.width, page.height)
+    grid = column_grid(lines, page.width, stats.body_height)
+    if regions is None:
+        hrules = [s.bbox for s in page.separators if s.kind == "hrule"]
+        regions = (regions_from_grid(lines, grid, stats.body_height, hrules) if grid
+                   else find_regions_from_lines(lines, page.width, page.height))
     wide_rules = sorted(
         s.bbox[1] for s in page.separators
         if s.kind == "hrule" and s.bbox[2] - s.bbox[0] >= 0.6 * page.width and s.bbox[1] <= 0.25 * page.height
@@ -47,7 +56,7 @@ def analyze_page(page: Page, image: np.ndarray | None = None, regions: list[BBox
     # Text "read" inside a picture is noise: it stays in page.lines but joins no block.
     lines = [ln for ln in lines if not any(_share_inside(ln.bbox, p) > 0.5 for p in photo_boxes)]
 
-    groups = build_blocks(lines, regions, stats, weights)
+    groups = build_blocks(lines, regions, stats, weights, merge_rows=merge_rows)
     blocks = []
     for g, role in groups:
         bbox = (min(ln.bbox[0] for ln in g), min(ln.bbox[1] for ln in g), max(ln.bbox[2] for ln in g),

@@ -140,7 +140,8 @@ def _line_role(ln: Line, left: float, right: float, stats: PageStats, weights: d
 
 
 def build_blocks(
-    lines: list[Line], regions: list[BBox], stats: PageStats, weights: dict[str, float] | None = None
+    lines: list[Line], regions: list[BBox], stats: PageStats, weights: dict[str, float] | None = None,
+    *, merge_rows: bool = True,
 ) -> list[tuple[list[Line], str]]:
     """Group lines into blocks, each with the role its lines showed ("folio", "jump", "subhead", "byline"
     or "" for running text).
@@ -167,7 +168,7 @@ def build_blocks(
     # Headline-size text spaced out wide (a masthead, a spaced title) can fall into several regions: its
     # pieces are joined across regions. Body text never is: a gutter can be as narrow as a word space.
     big = [ln for ln in lines if ln.id not in edge_ids and text_height(ln) >= 1.5 * stats.body_height]
-    joined = merge_row_pieces(big)
+    joined = merge_row_pieces(big) if merge_rows else big
     if len(joined) < len(big):
         keep = {ln.id for ln in joined}
         by_id = {ln.id: ln for ln in joined}
@@ -188,7 +189,8 @@ def build_blocks(
     for bucket in buckets:
         if not bucket:
             continue
-        bucket = merge_row_pieces(bucket)
+        if merge_rows:
+            bucket = merge_row_pieces(bucket)
         bucket.sort(key=lambda ln: (ln.bbox[1], ln.bbox[0]))
         left = min(ln.bbox[0] for ln in bucket)
         right = max(ln.bbox[2] for ln in bucket)

@@ -1,0 +1,109 @@
+"""The column grid of a page, from its lines, and text regions cut along it.
+
+A page's columns show where body lines stack: the x positions that many body lines cover are columns,
+those that (almost) none covers between them are gutters. Headlines and other spanning lines interrupt
+gutters, which defeats a pure XY-cut; counting coverage over the whole page does not mind them.
+Used for pages whose lines are known before layout (PDF text layer, imported ALTO/PAGE OCR).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+
+import numpy as np
+
+from ocr_pipeline.model import BBox, Line
+
+
+def _height(ln: Line) -> float:
+    return float(ln.bbox[3] - ln.bbox[1])
+
+
+def column_grid(lines: list[Line], width: int, body_h: float) -> list[tuple[float, float]]:
+    """Columns (x0, x1) in page pixels, left to right; empty when the lines show no column structure."""
+    if not lines or width <= 0:
+        return []
+    cover = np.zeros(int(width) + 1, np.int32)
+    n = 0
+    for ln in lines:
+        w = ln.bbox[2] - ln.bbox[0]
+        if abs(_height(ln) - body_h) <= 0.35 * body_h and w < 0.6 * width and w > 4 * body_h:
+            cover[max(0, int(ln.bbox[0])) : max(0, int(ln.bbox[2]))] += 1
+            n += 1
+    if n < 10:
+        return []
+    low = cover <= max(1, int(0.03 * cover.max()))
+    cols: list[tuple[float, float]] = []
+    x, end = 0, len(cover)
+    while x < end:
+        if low[x]:
+            x += 1
+            continue
+        start = x
+        while x < end and (not low[x] or _short_gap(low, x, body_h * 0.3)):
+            x += 1
+        if x - start >= 3 * body_h:
+            cols.append((float(start), float(x)))
+    return cols
+
+
+def _short_gap(low: np.ndarray, x: int, min_width: float) -> bool:
+    """A dip in coverage narrower than a gutter can be (a word space in a ragged line) is not one."""
+    j = x
+    while j < len(low) and low[j]:
+        j += 1
+    return j < len(low) and (j - x) < min_width
+
+
+def line_columns(bbox: BBox, grid: list[tuple[float, float]]) -> tuple[int, int] | None:
+    """First and last column a box covers (by at least a third of the column, or its centre)."""
+    hit = [i for i, (x0, x1) in enumerate(grid) if min(x1, bbox[2]) - max(x0, bbox[0]) >= (x1 - x0) / 3]
+    if not hit:
+        cx = (bbox[0] + bbox[2]) / 2
+        hit = [i for i, (x0, x1) in enumerate(grid) if x0 <= cx <= x1]
+    return (hit[0], hit[-1]) if hit else None
+
+
+def regions_from_grid(lines: list[Line], grid: list[tuple[float, float]], body_h: float,
+                      hrules: list[BBox] | None = None) -> list[BBox]:
+    """Regions of lines that share a column span and follow each other closely, cut at rules and at lines
+    of another span that lie between them; in order of top, then left."""
+    hrules = hrules or []
+    span_of = {ln.id: line_columns(ln.bbox, grid) for ln in lines}
+    ordered = sorted(lines, key=lambda x: (x.bbox[1], x.bbox[0]))
+    tops = [ln.bbox[1] for ln in ordered]
+    groups: list[list[Line]] = []
+    open_group: dict[tuple[int, int] | None, list[Line]] = {}
+    for ln in ordered:
+        span = span_of[ln.id]
+        g = open_group.get(span)
+        if g is not None and _continues(g[-1], ln, body_h, hrules, ordered, tops, span_of, span):
+            g.append(ln)
+            continue
+        g = [ln]
+        groups.append(g)
+        open_group[span] = g
+    out = []
+    for g in groups:
+        out.append((min(ln.bbox[0] for ln in g) - 1, min(ln.bbox[1] for ln in g) - 1,
+                    max(ln.bbox[2] for ln in g) + 1, max(ln.bbox[3] for ln in g) + 1))
+    return out
+
+
+def _continues(prev: Line, ln: Line, body_h: float, hrules: list[BBox], ordered: list[Line],
+               tops: list[float], span_of: dict[str, tuple[int, int] | None], span: tuple[int, int] | None) -> bool:
+    gap = ln.bbox[1] - prev.bbox[3]
+    if gap > max(2.0 * body_h, 1.2 * _height(prev)):
+        return False
+    x0, x1 = max(prev.bbox[0], ln.bbox[0]), min(prev.bbox[2], ln.bbox[2])
+    for r in hrules:
+        y = (r[1] + r[3]) / 2
+        if prev.bbox[3] - 2 <= y <= ln.bbox[1] + 2 and min(r[2], x1) - max(r[0], x0) > 0:
+            return False
+    # Only lines starting between the two can lie between them: find them by bisection on the tops.
+    for other in ordered[bisect_right(tops, prev.bbox[1]) : bisect_left(tops, ln.bbox[1])]:
+        if other is prev or other is ln or span_of[other.id] == span:
+            continue
+        if min(other.bbox[2], x1) - max(other.bbox[0], x0) > 0:
+            return False
+    return True
