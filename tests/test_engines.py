@@ -227,19 +227,21 @@ EN_TIGHT = [
 ]
 
 
-def test_ppocr_restores_word_spaces() -> None:
+def test_ppocr_restores_word_spaces(ppocr_en: PPOCREngine) -> None:
     # Narrow word spaces and a slight blur: the ch model's argmax drops most spaces here.
     img = render_tight(EN_TIGHT, CONDENSED_FONT, size=20, gap_em=0.18, blur=0.8)
     ref = "\n".join(EN_TIGHT)
     plain = PPOCREngine(EngineOptions(lang="en", extra={"insert_spaces": False}))
-    fixed = PPOCREngine(EngineOptions(lang="en"))
     without = cer("\n".join(ln.text for ln in plain.recognize(img)), ref)
-    with_spaces = cer("\n".join(ln.text for ln in fixed.recognize(img)), ref)
+    fixed = ppocr_en.recognize(img)
+    with_spaces = cer("\n".join(ln.text for ln in fixed), ref)
     assert with_spaces < without
     assert with_spaces < 0.03
     # Inserted spaces are characters with boxes of their own, between the words' boxes.
-    for ln in fixed.recognize(img):
+    for ln in fixed:
         assert ln.chars is not None and "".join(c.text for c in ln.chars) == ln.text
+        for a, b in zip(ln.chars, ln.chars[1:], strict=False):
+            assert a.bbox[0] <= b.bbox[0] + 1
 
 
 def test_ppocr_no_space_repair_for_chinese(ppocr_zh: PPOCREngine) -> None:
