@@ -64,6 +64,7 @@ class PageEvent:
     error: str = ""
     skipped: bool = False
     seconds: float = 0.0
+    peak_rss_mb: float = 0.0  # of the process that converted it, after the page
 
 
 @dataclass(slots=True)
@@ -202,7 +203,7 @@ def run_batch(
                 result.pages_converted += 1
                 result.pages_failed += header["status"] != "ok"
                 ev = PageEvent(eid, header["page"], header["input"], header["status"], header.get("error", ""),
-                               seconds=header.get("seconds", 0.0))
+                               seconds=header.get("seconds", 0.0), peak_rss_mb=header.get("peak_rss_mb", 0.0))
                 runlog.write("page", **_ev_dict(ev))
                 if on_page:
                     on_page(ev)
@@ -226,7 +227,7 @@ def run_batch(
 
 def _ev_dict(ev: PageEvent) -> dict[str, Any]:
     return {"edition": ev.edition, "page": ev.page, "input": ev.input, "status": ev.status, "error": ev.error,
-            "skipped": ev.skipped, "seconds": ev.seconds}
+            "skipped": ev.skipped, "seconds": ev.seconds, "peak_rss_mb": ev.peak_rss_mb}
 
 
 def _created(edition: Edition, inputs: list[str]) -> datetime:
@@ -246,9 +247,13 @@ def _created(edition: Edition, inputs: list[str]) -> datetime:
     return datetime.fromtimestamp(max(mtimes) if mtimes else 0, timezone.utc)
 
 
+# Header fields that describe how a page ran, not what it produced.
+_RUN_FIELDS = frozenset({"seconds", "peak_rss_mb"})
+
+
 def _outputs_key(headers: list[dict[str, Any]], settings: ConvertSettings, export_options: ExportOptions | None,
                  created: str) -> str:
-    keyed = [{k: v for k, v in h.items() if k != "seconds"} for h in headers]
+    keyed = [{k: v for k, v in h.items() if k not in _RUN_FIELDS} for h in headers]
     data = {"pages": keyed, "layout": settings.layout, "lang": settings.lang, "export": repr(export_options),
             "created": created, "version": __version__}
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()

@@ -85,9 +85,18 @@ class PageWorker:
 
             save_page_image(res, self.outdir / task.header["edition"])
         header = dict(task.header, status=res.page.status, error="; ".join(res.page.errors),
-                      seconds=round(time.perf_counter() - t, 3))
+                      seconds=round(time.perf_counter() - t, 3), peak_rss_mb=_peak_rss_mb())
         cache.write_page(self.outdir, header, res.page, res.articles)
         return header
+
+
+def _peak_rss_mb() -> float:
+    """Peak resident memory of this process so far (to see that a long-running worker does not grow)."""
+    try:
+        import resource
+    except ImportError:  # not POSIX
+        return 0.0
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # KiB on Linux
 
 
 def record_failure(outdir: Path, task: PageTask, reason: str) -> dict[str, Any]:
