@@ -340,6 +340,8 @@ def test_prediction_at_other_resolution_is_scaled(truth: Edition) -> None:
         page.width, page.height = page.width // 2, page.height // 2
         for b in page.blocks:
             b.bbox = tuple(v / 2 for v in b.bbox)  # type: ignore[assignment]
+        for ln in page.lines:
+            ln.bbox = tuple(v / 2 for v in ln.bbox)  # type: ignore[assignment]
     report = evaluate(truth, pred)
     assert report.block_kind_accuracy == 1.0 and report.reading_order_distance == 0.0
 

@@ -157,6 +157,20 @@ def map_blocks_to_regions(truth: TruthPage, page: Page, raster: _Raster | None =
     return out
 
 
+def _line_regions(truth: TruthPage, page: Page, raster: _Raster) -> dict[str, str]:
+    """Predicted line id -> the truth region under the centre of the line (truth coordinates)."""
+    sx = truth.width / page.width if truth.width and page.width else 1.0
+    sy = truth.height / page.height if truth.height and page.height else 1.0
+    h, w = raster.labels.shape
+    out: dict[str, str] = {}
+    for ln in page.lines:
+        cx = int((ln.bbox[0] + ln.bbox[2]) / 2 * sx * raster.scale)
+        cy = int((ln.bbox[1] + ln.bbox[3]) / 2 * sy * raster.scale)
+        if 0 <= cx < w and 0 <= cy < h and raster.labels[cy, cx] >= 0:
+            out[ln.id] = truth.regions[int(raster.labels[cy, cx])].id
+    return out
+
+
 def _kind_matches(truth: TruthPage, page: Page, raster: _Raster) -> dict[str, str]:
     """Truth region id -> predicted block id, one to one, IoU >= 0.5 (polygon area vs block box)."""
     boxes = _scaled_blocks(truth, page)
@@ -206,14 +220,21 @@ def score_page(truth: TruthPage, page: Page | None) -> PageScore:
     raster = _raster(truth)
 
     # Reading order: both sequences restricted to regions the prediction found, so that this measures
-    # order and not detection; a region cut into consecutive blocks counts once.
+    # order and not detection. The predicted sequence follows the lines of the blocks in reading order,
+    # each line placed in the truth region under its centre, so a block that holds several truth regions
+    # (a column of paragraphs) is scored by the order of its text, not by one label; a region read in one
+    # stretch counts once, one read in several stretches counts each time.
     mapping = map_blocks_to_regions(truth, page, raster)
     order = page.reading_order or [b.id for b in page.blocks]
     pred_seq: list[str] = []
+    line_regions = _line_regions(truth, page, raster)
+    bmap_o = page.block_map()
     for bid in order:
-        rid = mapping.get(bid)
-        if rid is not None and (not pred_seq or pred_seq[-1] != rid):
-            pred_seq.append(rid)
+        b = bmap_o.get(bid)
+        rids = [line_regions.get(i) for i in b.line_ids] if b is not None and b.line_ids else [mapping.get(bid)]
+        for rid in rids:
+            if rid is not None and (not pred_seq or pred_seq[-1] != rid):
+                pred_seq.append(rid)
     found = set(pred_seq)
     truth_seq = [rid for rid in truth.reading_order if rid in found]
     pred_seq = [rid for rid in pred_seq if rid in set(truth.reading_order)]

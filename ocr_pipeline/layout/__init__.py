@@ -6,11 +6,11 @@ import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from ocr_pipeline.model import BBox, Line, Page, Separator
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from ocr_pipeline.layout.articles import PageArticle
 
 log = logging.getLogger(__name__)
@@ -41,8 +41,9 @@ def analyze_page(page: Page, image: np.ndarray | None = None, regions: list[BBox
         hrules = [s.bbox for s in page.separators if s.kind == "hrule"]
         regions = (regions_from_grid(lines, grid, stats.body_height, hrules) if grid
                    else find_regions_from_lines(lines, page.width, page.height))
+    # The masthead's own letters may reach into its rule: measure to the rule's foot, plus a little.
     wide_rules = sorted(
-        s.bbox[1] for s in page.separators
+        s.bbox[3] + 0.3 * stats.body_height for s in page.separators
         if s.kind == "hrule" and s.bbox[2] - s.bbox[0] >= 0.6 * page.width and s.bbox[1] <= 0.25 * page.height
         and s.bbox[1] >= 0.06 * page.height
     )
@@ -72,14 +73,18 @@ def analyze_page(page: Page, image: np.ndarray | None = None, regions: list[BBox
 
         blocks.append(Block(id=f"b{len(blocks) + 1:03d}", kind="photo", bbox=p))
     page.blocks = blocks
-    lefts = column_lefts(blocks, stats.body_height)
-    body_widths = sorted(b.bbox[2] - b.bbox[0] for b in blocks if b.kind == "body")
-    colw = body_widths[len(body_widths) // 2] if body_widths else 0.0
-    page.columns = [(x, x + colw) for x in lefts]
+    if grid:
+        page.columns = grid
+        colw = float(np.median([x1 - x0 for x0, x1 in grid]))
+    else:
+        lefts = column_lefts(blocks, stats.body_height)
+        body_widths = sorted(b.bbox[2] - b.bbox[0] for b in blocks if b.kind == "body")
+        colw = body_widths[len(body_widths) // 2] if body_widths else 0.0
+        page.columns = [(x, x + colw) for x in lefts]
     for b in blocks:
         idx = [i for i, (x0, x1) in enumerate(page.columns) if min(x1, b.bbox[2]) - max(x0, b.bbox[0]) > colw * 0.3]
         b.columns = (idx[0], idx[-1]) if idx else None
-    articles = group_articles(page, stats.body_height)
+    articles = group_articles(page, stats.body_height, [x0 for x0, _ in page.columns])
     # Lines in reading order, so that anything reading page.lines in sequence reads columns properly.
     # Lines joined by build_blocks replace their pieces.
     merged = {ln.id: ln for g, _ in groups for ln in g}

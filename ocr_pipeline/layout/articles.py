@@ -29,11 +29,12 @@ class PageArticle:
 
     @property
     def top(self) -> float:
-        return min(b.bbox[1] for b in self.all_blocks)
+        """Where a reader finds the article: its headline, else its first block."""
+        return min(b.bbox[1] for b in (self.headline or self.all_blocks))
 
     @property
     def left(self) -> float:
-        return min(b.bbox[0] for b in self.all_blocks)
+        return min(b.bbox[0] for b in (self.headline or self.all_blocks))
 
 
 def _xoverlap(a: BBox, b: BBox) -> float:
@@ -90,6 +91,44 @@ def column_lefts(blocks: list[Block], body_h: float) -> list[float]:
     return lefts
 
 
+def _band(b: Block, rules: list[Separator], height: float) -> tuple[float, float]:
+    """The rules above and below a block that run across its width (or the page edges)."""
+    top, bottom = 0.0, float(height)
+    w = b.bbox[2] - b.bbox[0]
+    for r in rules:
+        if _xoverlap(r.bbox, b.bbox) < 0.5 * w:
+            continue
+        y = (r.bbox[1] + r.bbox[3]) / 2
+        if y <= b.bbox[1] + 2:
+            top = max(top, y)
+        elif y >= b.bbox[3] - 2:
+            bottom = min(bottom, y)
+    return top, bottom
+
+
+def _column_flow(b: Block, content: list[Block], owner: dict[str, int], rules: list[Separator],
+                 body_h: float, height: float) -> int:
+    """The article whose text runs on at the top of ``b``'s column: the one ending lowest in the column
+    to the left, within the same band of the page. -1 when ``b`` is not the first block of its column in
+    that band, or nothing fits."""
+    top, bottom = _band(b, rules, height)
+    width = b.bbox[2] - b.bbox[0]
+    for o in content:
+        if o is not b and _xoverlap(o.bbox, b.bbox) >= 0.5 * width and top - 2 <= o.bbox[1] < b.bbox[1]:
+            return -1  # something stands above b in its own column and band
+    candidates = [
+        o for o in content
+        if o.id in owner and o.kind not in ("photo", "caption")
+        and b.bbox[0] - width * 1.6 <= o.bbox[2] <= b.bbox[0] + body_h
+        and o.bbox[1] >= top - 2 and o.bbox[3] <= bottom + 2
+    ]
+    if not candidates:
+        return -1
+    # The nearest column to the left, and in it the block that ends lowest.
+    nearest = max(o.bbox[2] for o in candidates)
+    return owner[max((o for o in candidates if o.bbox[2] >= nearest - body_h), key=lambda o: o.bbox[3]).id]
+
+
 def _captions(content: list[Block], body_h: float) -> dict[str, str]:
     """caption block id -> photo block id: the photo right above (or below) it, over the same columns."""
     photos = [b for b in content if b.kind == "photo"]
@@ -104,8 +143,11 @@ def _captions(content: list[Block], body_h: float) -> dict[str, str]:
     return out
 
 
-def group_articles(page: Page, body_h: float) -> list[PageArticle]:
-    """Assign each block to an article and order everything; sets page.reading_order."""
+def group_articles(page: Page, body_h: float, lefts: list[float] | None = None) -> list[PageArticle]:
+    """Assign each block to an article and order everything; sets page.reading_order.
+
+    ``lefts``: left edges of the page's columns (from the column grid); estimated from the blocks when
+    not given."""
     blocks = page.blocks
     rules = [s for s in page.separators if s.kind == "hrule"]
     heads = [b for b in blocks if b.kind == "headline"]
@@ -115,7 +157,7 @@ def group_articles(page: Page, body_h: float) -> list[PageArticle]:
         (min(b.bbox[0] for b in g), min(b.bbox[1] for b in g), max(b.bbox[2] for b in g), max(b.bbox[3] for b in g))
         for g in head_groups
     ]
-    lefts = column_lefts(blocks, body_h)
+    lefts = lefts or column_lefts(blocks, body_h)
     tol = body_h * 1.5
     content = [b for b in blocks if b.kind in CONTENT_KINDS]
     # Column-major order: the order in which a reader meets the blocks when following the columns.
@@ -130,7 +172,8 @@ def group_articles(page: Page, body_h: float) -> list[PageArticle]:
         for i, hb in enumerate(head_box):
             if hb[3] > b.bbox[1] + body_h * 0.5:
                 continue
-            if _xoverlap(hb, b.bbox) < 0.5 * (b.bbox[2] - b.bbox[0]):
+            # Over most of the block, or most of a narrow headline centred over its column.
+            if _xoverlap(hb, b.bbox) < 0.5 * min(b.bbox[2] - b.bbox[0], hb[2] - hb[0]):
                 continue
             if _rule_between(hb, b.bbox, rules, body_h * 0.3):
                 continue
@@ -139,31 +182,27 @@ def group_articles(page: Page, body_h: float) -> list[PageArticle]:
         if best >= 0:
             owner[b.id] = best
     # Blocks with no headline above continue the article read just before them: the block right above
-    # in the same column (no rule between), or, at the top of the next column, the article whose text
-    # area starts at the same height. Anything else starts a headline-less article.
+    # in the same column (no rule between), or, for the first block of a column within its band of the
+    # page (between the rules across it), the article that ends lowest in the column to its left within
+    # the same band. Anything else starts a headline-less article.
     prev: Block | None = None
-    body_top: dict[int, float] = {}
     for b in content:
         if b.id in caption_of:
             continue
-        if b.id in owner:
-            body_top[owner[b.id]] = min(body_top.get(owner[b.id], b.bbox[1]), b.bbox[1])
-        else:
+        if b.id not in owner:
             target = -1
             if b.kind != "photo" and prev is not None and prev.id in owner:
-                a = owner[prev.id]
                 same_column = _xoverlap(prev.bbox, b.bbox) >= 0.5 * (b.bbox[2] - b.bbox[0])
                 if same_column and 0 <= b.bbox[1] - prev.bbox[3] <= body_h * 3 and not _rule_between(
                     prev.bbox, b.bbox, rules, body_h * 0.3
                 ):
-                    target = a
-                elif not same_column and prev.bbox[0] < b.bbox[0] and abs(b.bbox[1] - body_top.get(a, prev.bbox[1])) <= body_h * 2:
-                    target = a
+                    target = owner[prev.id]
+            if target < 0 and b.kind != "photo":
+                target = _column_flow(b, content, owner, rules, body_h, page.height)
             if target < 0:
                 articles.append(PageArticle(kind="photo" if b.kind == "photo" else "news"))
                 target = len(articles) - 1
             owner[b.id] = target
-            body_top[target] = min(body_top.get(target, b.bbox[1]), b.bbox[1])
         prev = b
     for c, p in caption_of.items():
         if p in owner:

@@ -218,7 +218,11 @@ def classify_block(
     near_photo_above: bool, role: str = "",
 ) -> str:
     text = "".join(ln.text for ln in lines).strip()
-    if role in ("folio", "jump", "subhead", "byline"):
+    if role == "folio":
+        return role
+    if page_number == 1 and stats.masthead_bottom > 0 and bbox[3] <= stats.masthead_bottom:
+        return "masthead"
+    if role in ("jump", "subhead", "byline"):
         return role
     h = float(np.median([text_height(ln) for ln in lines]))
     ratio = h / max(1.0, stats.body_height)
