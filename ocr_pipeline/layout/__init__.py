@@ -45,9 +45,11 @@ def analyze_page(page: Page, image: np.ndarray | None = None, regions: list[BBox
     wide_rules = sorted(
         s.bbox[3] + 0.3 * stats.body_height for s in page.separators
         if s.kind == "hrule" and s.bbox[2] - s.bbox[0] >= 0.6 * page.width and s.bbox[1] <= 0.25 * page.height
-        and s.bbox[1] >= 0.06 * page.height
+        and s.bbox[1] >= 0.06 * page.height and s.bbox[3] <= 0.2 * page.height
     )
-    stats.masthead_bottom = wide_rules[0] if wide_rules else 0.0
+    # Several wide rules may stack under a masthead (a date line between two rules): the lowest of them
+    # in the top fifth of the page closes the masthead area.
+    stats.masthead_bottom = wide_rules[-1] if wide_rules else 0.0
     if photos is None and image is not None:
         photos = find_photos(image, stats.body_height)
     if photos:

@@ -91,6 +91,21 @@ def column_lefts(blocks: list[Block], body_h: float) -> list[float]:
     return lefts
 
 
+def _promote_opening_subheads(blocks: list[Block], rules: list[Separator], body_h: float,
+                              height: float) -> None:
+    """A subhead with no headline above it in its band opens an article: it is that article's headline
+    (old papers set section heads in body size, only centred or spaced out)."""
+    heads = [b for b in blocks if b.kind == "headline"]
+    for b in blocks:
+        if b.kind != "subhead":
+            continue
+        top, _ = _band(b, rules, height)
+        above = [h for h in heads if top - 2 <= h.bbox[1] and h.bbox[3] <= b.bbox[1] + 2
+                 and _xoverlap(h.bbox, b.bbox) > 0]
+        if not above:
+            b.kind = "headline"
+
+
 def _band(b: Block, rules: list[Separator], height: float) -> tuple[float, float]:
     """The rules above and below a block that run across its width (or the page edges)."""
     top, bottom = 0.0, float(height)
@@ -150,6 +165,7 @@ def group_articles(page: Page, body_h: float, lefts: list[float] | None = None) 
     not given."""
     blocks = page.blocks
     rules = [s for s in page.separators if s.kind == "hrule"]
+    _promote_opening_subheads(blocks, rules, body_h, page.height)
     heads = [b for b in blocks if b.kind == "headline"]
     head_groups = _group_headlines(heads, body_h)
     articles = [PageArticle(headline=g) for g in head_groups]
