@@ -255,11 +255,13 @@ def _kill_and_resume(archive: Path, out: Path, logf: Path, moment: float, sig: i
 
 
 def _assert_no_partial_files(out: Path) -> None:
-    """Every edition folder present is complete and every cached page parses; no temporaries."""
+    """Every edition folder present is complete (edition folders are put in place whole) and every cached
+    page parses. A killed run may leave hidden temporaries; the next run removes them."""
     for d in out.iterdir():
         if d.is_dir() and not d.name.startswith("."):
-            if (d / "edition.json").exists():
-                model.load(d / "edition.json")
+            edition = model.load(d / "edition.json")
+            assert (d / "report.html").is_file() and (d / "report.json").is_file()
+            assert len(list((d / "alto").glob("*.xml"))) == len(edition.pages)
     for f in (out / ".cache").rglob("page-*.json") if (out / ".cache").exists() else []:
         cache.read_page(f)
 

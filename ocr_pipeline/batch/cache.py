@@ -127,8 +127,17 @@ def same_key(cached: dict[str, Any] | None, wanted: dict[str, Any]) -> bool:
     return all(cached.get(k) == wanted.get(k) for k in _KEY_FIELDS)
 
 
+def edition_cache_dir(outdir: Path, edition_id: str) -> Path:
+    return outdir / CACHE_DIR / edition_id
+
+
 def cache_path(outdir: Path, edition_id: str, number: int) -> Path:
-    return outdir / CACHE_DIR / edition_id / f"page-{number:02d}.json"
+    return edition_cache_dir(outdir, edition_id) / f"page-{number:02d}.json"
+
+
+def cached_image(outdir: Path, edition_id: str, number: int) -> Path:
+    """The page image as the pipeline saved it (``pages/page-NN.jpg`` beside the cached pages)."""
+    return edition_cache_dir(outdir, edition_id) / "pages" / f"page-{number:02d}.jpg"
 
 
 def write_page(outdir: Path, header: dict[str, Any], page: Page, articles: list[Any]) -> None:
@@ -202,11 +211,20 @@ def save_manifest(outdir: Path, manifest: dict[str, Any]) -> None:
 
 
 _TMP = re.compile(r"^\..+\.tmp$")
+_STAGING = re.compile(r"^\..+\.(staging|old)$")
 
 
 def remove_stale_temporaries(outdir: Path) -> int:
-    """Temporary files of a killed run (atomic writes that never got renamed); only under the run lock."""
+    """Temporary files and edition folders of a killed run (written but never renamed into place); only
+    under the run lock."""
+    import shutil
+
     n = 0
+    if outdir.is_dir():
+        for d in outdir.iterdir():
+            if d.is_dir() and _STAGING.match(d.name):
+                shutil.rmtree(d, ignore_errors=True)
+                n += 1
     for root, _dirs, files in os.walk(outdir):
         for name in files:
             if _TMP.match(name):

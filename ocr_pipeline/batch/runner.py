@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import shutil
 import signal
 import threading
 import time
@@ -65,6 +67,7 @@ class PageEvent:
     skipped: bool = False
     seconds: float = 0.0
     peak_rss_mb: float = 0.0  # of the process that converted it, after the page
+    worker: int = 0  # pid of that process
 
 
 @dataclass(slots=True)
@@ -203,7 +206,8 @@ def run_batch(
                 result.pages_converted += 1
                 result.pages_failed += header["status"] != "ok"
                 ev = PageEvent(eid, header["page"], header["input"], header["status"], header.get("error", ""),
-                               seconds=header.get("seconds", 0.0), peak_rss_mb=header.get("peak_rss_mb", 0.0))
+                               seconds=header.get("seconds", 0.0), peak_rss_mb=header.get("peak_rss_mb", 0.0),
+                               worker=header.get("worker", 0))
                 runlog.write("page", **_ev_dict(ev))
                 if on_page:
                     on_page(ev)
@@ -227,7 +231,7 @@ def run_batch(
 
 def _ev_dict(ev: PageEvent) -> dict[str, Any]:
     return {"edition": ev.edition, "page": ev.page, "input": ev.input, "status": ev.status, "error": ev.error,
-            "skipped": ev.skipped, "seconds": ev.seconds, "peak_rss_mb": ev.peak_rss_mb}
+            "skipped": ev.skipped, "seconds": ev.seconds, "peak_rss_mb": ev.peak_rss_mb, "worker": ev.worker}
 
 
 def _created(edition: Edition, inputs: list[str]) -> datetime:
@@ -248,7 +252,7 @@ def _created(edition: Edition, inputs: list[str]) -> datetime:
 
 
 # Header fields that describe how a page ran, not what it produced.
-_RUN_FIELDS = frozenset({"seconds", "peak_rss_mb"})
+_RUN_FIELDS = frozenset({"seconds", "peak_rss_mb", "worker"})
 
 
 def _outputs_key(headers: list[dict[str, Any]], settings: ConvertSettings, export_options: ExportOptions | None,
@@ -283,7 +287,6 @@ def _finish_edition(eid: str, headers: list[dict[str, Any]], input_errors: list[
         entry["input_errors"] = input_errors
         return oc
 
-    from ocr_pipeline.api import write_edition
     from ocr_pipeline.pipeline import assemble_edition
 
     edition = Edition(id=eid, language=settings.lang)
@@ -308,7 +311,7 @@ def _finish_edition(eid: str, headers: list[dict[str, Any]], input_errors: list[
     quality = 0.0
     target: Path | None = edition_dir
     try:
-        quality = write_edition(edition, edition_dir, opts)
+        quality = _write_whole(edition, out, opts, [h["page"] for h in headers])
     except OcrPipelineError as exc:
         errors.append(str(exc))
         target = None
@@ -324,6 +327,34 @@ def _finish_edition(eid: str, headers: list[dict[str, Any]], input_errors: list[
     cache.save_manifest(out, manifest)
     return EditionOutcome(id=eid, outdir=target, status=status, pages_ok=ok, pages_failed=failed, errors=errors,
                           quality=quality, seconds=time.perf_counter() - started)
+
+
+def _write_whole(edition: Edition, out: Path, opts: ExportOptions, numbers: list[int]) -> float:
+    """Write the edition into a staging folder, then put it in place of the old one: a reader (or a killed
+    run) sees the old outputs or the new ones, never a mix. Returns the quality score."""
+    from ocr_pipeline.api import write_edition
+    from ocr_pipeline.util.fs import atomic_write_bytes
+
+    final = out / edition.id
+    staging = out / f".{edition.id}.staging"
+    old = out / f".{edition.id}.old"
+    for d in (staging, old):
+        shutil.rmtree(d, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        for n in numbers:
+            img = cache.cached_image(out, edition.id, n)
+            if img.is_file():
+                atomic_write_bytes(staging / "pages" / img.name, img.read_bytes())
+        quality = write_edition(edition, staging, opts)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if final.exists():
+        os.replace(final, old)
+    os.replace(staging, final)
+    shutil.rmtree(old, ignore_errors=True)
+    return quality
 
 
 def rebuild(outdir: str | Path, *, layout: str | None = None, export_options: ExportOptions | None = None,

@@ -83,9 +83,11 @@ class PageWorker:
         if res.image is not None:
             from ocr_pipeline.api import save_page_image
 
-            save_page_image(res, self.outdir / task.header["edition"])
+            # Into the cache: the edition folder is written whole once all its pages are done.
+            save_page_image(res, cache.edition_cache_dir(self.outdir, task.header["edition"]))
         header = dict(task.header, status=res.page.status, error="; ".join(res.page.errors),
-                      seconds=round(time.perf_counter() - t, 3), peak_rss_mb=_peak_rss_mb())
+                      seconds=round(time.perf_counter() - t, 3), peak_rss_mb=_peak_rss_mb(),
+                      worker=os.getpid())
         cache.write_page(self.outdir, header, res.page, res.articles)
         return header
 
