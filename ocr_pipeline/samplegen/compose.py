@@ -168,7 +168,10 @@ class Composer:
                 continue
             lines = break_text(self.lang, parts[0], 0, width, f, align="left",
                                **({"hyphenate": False} if self.lang == "en" else {}))
-            if len(lines) <= max_lines and all(f.getlength(ln.text) <= width + 1 for ln in lines):
+            # A last line of one or two characters (or one word) looks broken: try a smaller size.
+            short = len(lines) > 1 and (len(lines[-1].text.strip()) < 3 if self.lang == "zh"
+                                        else " " not in lines[-1].text.strip())
+            if len(lines) <= max_lines and not short and all(f.getlength(ln.text) <= width + 1 for ln in lines):
                 return size, [ln.text for ln in lines]
         size = sizes[-1]
         f = font(fkey, size)
@@ -258,20 +261,23 @@ class Composer:
         # carrying a stray line of text.
         regions = [(self.cols[c][0], col_top[c - m.c0] if m.y1 - col_top[c - m.c0] >= 3 * st.leading else m.y1, m.y1)
                    for c in range(m.c0, m.c1 + 1)]
-        reserve = m.jump_to is not None
-        placed, nxt = self._flow(lines, regions, reserve)
+        # The jump line goes under the last column that takes text: a last column left empty under a
+        # photo would put it below the module.
+        usable = [i for i, (_x, y0, y1) in enumerate(regions) if y1 > y0]
+        jump_col = usable[-1] if usable else len(regions) - 1
+        placed, nxt = self._flow(lines, regions, jump_col if m.jump_to is not None else None)
         leftover = lines[nxt] if nxt < len(lines) else None
         bottom = max(col_top + [p[1] + p[2].advance for p in placed])
         if pb:
             self._emit_body(pb, placed, m, aid, refs)
             if m.jump_to is not None and leftover is not None:
-                r = len(regions) - 1
+                r = jump_col
                 last_y = max([p[1] + p[2].advance for p in placed if p[0] == r], default=regions[r][1])
                 jt = m.jump_text
-                jf = font(st.jump_font, st.size - 2)
-                jx = regions[r][0] + self.colw - jf.getlength(jt)
+                jfont = font(st.jump_font, st.size - 2)
+                jx = regions[r][0] + self.colw - jfont.getlength(jt)
                 lid = pb.line([Run(st.jump_font, st.size - 2, jx, last_y + st.size * 0.9, jt)], jt)
-                refs.append(pb.block("jump", [lid], (m.c1, m.c1), aid))
+                refs.append(pb.block("jump", [lid], (m.c0 + r, m.c0 + r), aid))
                 ct.item, ct.offset = leftover.item, leftover.start
                 ct.jump_out = jt
                 bottom = max(bottom, last_y + st.leading)
@@ -286,12 +292,13 @@ class Composer:
         return Outcome(len(placed), len(lines), bottom, leftover)
 
     def _flow(self, lines: list[TLine], regions: list[tuple[float, float, float]],
-              reserve: bool) -> tuple[list[tuple[int, float, TLine]], int]:
+              reserve: int | None) -> tuple[list[tuple[int, float, TLine]], int]:
+        """Set lines column by column; ``reserve`` is the region that keeps a line's room for a jump line."""
         placed: list[tuple[int, float, TLine]] = []
         i = 0
         for r, (_x, y0, y1) in enumerate(regions):
             y = y0
-            limit = y1 - (self.st.leading if reserve and r == len(regions) - 1 else 0)
+            limit = y1 - (self.st.leading if r == reserve else 0)
             while i < len(lines):
                 ln = lines[i]
                 sb = ln.space_before if y > y0 else 0.0
@@ -382,13 +389,15 @@ class Composer:
         return out
 
     # --- fitting -------------------------------------------------------------------------------
-    def balanced(self, m: Module, hmax: float, frac: float | None = None) -> float:
-        """Smallest module height at which the text fits (or, for a jump, ``frac`` of its lines)."""
+    def balanced(self, m: Module, hmax: float, frac: float | None = None, hold: bool = True) -> float:
+        """Smallest module height at which the text fits (or, for a jump, ``frac`` of its lines) and
+        which, with ``hold``, holds everything else of the module (photo, caption) too."""
 
         def ok(h: float) -> bool:
             m.y1 = m.y0 + h
             o = self.run_module(m, None)
-            return o.next_line is None if frac is None else o.placed >= frac * o.total
+            text_ok = o.next_line is None if frac is None else o.placed >= frac * o.total
+            return text_ok and (not hold or o.bottom <= m.y1)
 
         if not ok(hmax):
             return hmax
@@ -401,6 +410,28 @@ class Composer:
                 lo = mid
         m.y1 = m.y0 + hi
         return float(hi)
+
+    def shrink_photo(self, m: Module, hmax: float, frac: float | None = None) -> None:
+        """Make a news photo no taller than the height its text needs (down to 0.4 of its width), so
+        that photo and text end together; the module is then sized to hold both."""
+        ht = self.balanced(m, hmax, frac, hold=False)
+        m.y1 = m.y0 + ht
+        if self.run_module(m, None).bottom <= m.y1:
+            return
+        lo, hi = 0.4 * self.photo_width(m), m.photo_h
+        keep = m.photo_h
+        m.photo_h = lo
+        if self.run_module(m, None).bottom > m.y1:
+            m.photo_h = keep
+            return
+        while hi - lo > 4:
+            mid = (lo + hi) / 2
+            m.photo_h = mid
+            if self.run_module(m, None).bottom <= m.y1:
+                lo = mid
+            else:
+                hi = mid
+        m.photo_h = float(int(lo))
 
     def photo_width(self, m: Module) -> float:
         ncol = m.c1 - m.c0 + 1
@@ -421,7 +452,7 @@ class Composer:
                 if ct.items[ct.n_items - 1][0] == "h":
                     ct.n_items -= 1
             m.photo_h = lo_h
-            if not fits():
+            if not fits() or self.run_module(m, None).bottom > m.y1:
                 return None
             lo, hi = lo_h, hi_h
             while hi - lo > 4:
@@ -499,10 +530,15 @@ class Composer:
             if ct.art.kind == "photo":
                 h = min(H, max(MIN_ROW, self.balanced(pm, H)))
             elif is_jump:
-                h = self.balanced(pm, min(H, max(900.0, H * 0.62)), frac=rng.uniform(0.45, 0.6))
+                hmax, frac = min(H, max(900.0, H * 0.62)), rng.uniform(0.45, 0.6)
+                if pm.photo_h:
+                    self.shrink_photo(pm, hmax, frac)
+                h = self.balanced(pm, hmax, frac=frac)
             else:
+                if pm.photo_h:
+                    self.shrink_photo(pm, H)
                 h = self.balanced(pm, H)
-            if H - h < MIN_ROW * 0.8 or (h >= H and not is_jump):
+            if H - h < MIN_ROW or (h >= H and not is_jump):
                 h = H
                 pm.y1 = y + h
                 if not is_jump and self.fill_fit(pm, min_items=1 if cont else 2) is None:

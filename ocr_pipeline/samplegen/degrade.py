@@ -6,6 +6,7 @@ import io
 
 import cv2
 import numpy as np
+from cv2.typing import MatLike
 from PIL import Image
 
 
@@ -16,13 +17,14 @@ def scan_page(clean: Image.Image, seed: int, rotate_cw: int = 0) -> tuple[bytes,
     ``rotation_cw`` is the quarter turn applied after that (the scan shows the page turned clockwise).
     """
     rng = np.random.default_rng(seed)
-    a = np.asarray(clean, dtype=np.float32) / 255.0
+    # Typed as OpenCV's matrix type: cv2 returns that, and its stubs take no float-only arrays.
+    a: MatLike = np.asarray(clean, dtype=np.float32) / 255.0
     h, w = a.shape
     sigma = float(rng.uniform(0.55, 0.95))
     a = cv2.GaussianBlur(a, (0, 0), sigma)
     skew = float(np.round(rng.uniform(-2.0, 2.0), 2))
     m = cv2.getRotationMatrix2D((w / 2, h / 2), skew, 1.0)
-    a = cv2.warpAffine(a, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=1.0)
+    a = cv2.warpAffine(a, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=(1.0,))
     # Uneven light: a soft vignette plus a gradient from one side, as under a book scanner's lamp.
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     cx, cy = rng.uniform(0.3, 0.7) * w, rng.uniform(0.3, 0.7) * h
@@ -38,7 +40,7 @@ def scan_page(clean: Image.Image, seed: int, rotate_cw: int = 0) -> tuple[bytes,
     # A few specks of dust.
     for _ in range(int(rng.integers(20, 60))):
         x, y, r = int(rng.integers(0, w)), int(rng.integers(0, h)), int(rng.integers(1, 4))
-        cv2.circle(v, (x, y), r, float(rng.uniform(0.2, 0.5)), -1)
+        cv2.circle(v, (x, y), r, (float(rng.uniform(0.2, 0.5)),), -1)
     paper = np.array([rng.uniform(0.90, 0.95), rng.uniform(0.87, 0.91), rng.uniform(0.76, 0.83)], np.float32)
     rgb = np.clip(v[:, :, None] * paper[None, None, :] * 255.0, 0, 255).astype(np.uint8)
     if rotate_cw:

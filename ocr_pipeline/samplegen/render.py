@@ -50,8 +50,8 @@ def photo_image(w: int, h: int, seed: int) -> Image.Image:
             d.polygon([(tx, ty - ts), (tx - ts * 0.4, ty), (tx + ts * 0.4, ty)], fill=40)
     else:  # people in front of a building
         d.rectangle((0, int(h * 0.15), w, horizon), fill=170)
-        for cx in np.arange(0.05, 1.0, 0.12):
-            d.rectangle((int(cx * w), int(h * 0.2), int(cx * w + 0.06 * w), horizon - 10), fill=120)
+        for bx in np.arange(0.05, 1.0, 0.12):
+            d.rectangle((int(bx * w), int(h * 0.2), int(bx * w + 0.06 * w), horizon - 10), fill=120)
         d.rectangle((0, horizon, w, h), fill=185)
         for _ in range(int(rng.integers(6, 14))):
             px, py = rng.uniform(0, w), rng.uniform(horizon, h * 1.05)
@@ -71,8 +71,9 @@ def render_png(art: PageArt) -> Image.Image:
         x0, y0, x1, y1 = p.bbox
         img.paste(photo_image(x1 - x0, y1 - y0, p.seed), (x0, y0))
     d = ImageDraw.Draw(img)
-    for x0, y0, x1, y1 in art.rules:
-        d.rectangle((round(x0), round(y0), max(round(x0), round(x1) - 1), max(round(y0), round(y1) - 1)), fill=0)
+    for rx0, ry0, rx1, ry1 in art.rules:
+        d.rectangle((round(rx0), round(ry0), max(round(rx0), round(rx1) - 1), max(round(ry0), round(ry1) - 1)),
+                    fill=0)
     for r in art.runs:
         d.text((r.x, r.y), r.text, font=font(r.font, r.size), fill=0, anchor="ls")
     return img
@@ -182,8 +183,8 @@ def render_pdf(arts: list[PageArt], dpi: int, title: str) -> bytes:
             jb.seek(0)
             c.drawImage(ImageReader(jb), x0 * s, (H - y1) * s, (x1 - x0) * s, (y1 - y0) * s)
         c.setFillGray(0)
-        for x0, y0, x1, y1 in a.rules:
-            c.rect(x0 * s, (H - y1) * s, (x1 - x0) * s, (y1 - y0) * s, stroke=0, fill=1)
+        for rx0, ry0, rx1, ry1 in a.rules:
+            c.rect(rx0 * s, (H - ry1) * s, (rx1 - rx0) * s, (ry1 - ry0) * s, stroke=0, fill=1)
         runs = a.runs
         for i, r in enumerate(runs):
             text = r.text
