@@ -24,11 +24,18 @@ Timing: wall seconds per page for OCR only (``recognize``), with models loaded b
 adds image loading and, for the toolkit, every other stage of ``convert`` (preprocess, layout, editions,
 exports, report). Both engines get ``--threads`` (default: all CPUs).
 
-Reading the figures: body CER is computed per truth article and counts an article that is not matched one
-to one as entirely wrong, so a page-per-article baseline scores near 100 % there by construction; page
-text CER (all text of a page in the predicted order against the truth's reading order) is the figure that
-says how good the characters and the order are. On the rotated page the block boxes cannot be mapped to
-the truth's regions, so its reading-order distance is 1 (or undefined) rather than a measure of order.
+Reading the figures (columns bodyCER, pageCER, flatCER, hlCER, matched, paraF1, linkP/R, order):
+
+- bodyCER is ``evaluate``'s: per truth article, an article without a partner counts as entirely lost, and
+  a truth article paired with a whole page (status "merged") is charged the edit distance to the whole
+  page's text, so a page-per-article baseline can score above 100 % there by construction.
+- pageCER is ``evaluate``'s page text CER: all text of a page, blocks in the predicted reading order, one
+  line break between blocks. One block per line pays one edit per printed line that the truth keeps
+  inside a block (a few per cent on short CJK column lines).
+- flatCER (this script's) is the same comparison with blocks and lines joined by spaces on both sides,
+  which removes that grouping penalty: it measures characters and their order only.
+- order is ``evaluate``'s mean reading-order edit distance. On the page rotated 90° the boxes do not line up
+  with the truth's regions, so that page's figure says little about order.
 """
 
 from __future__ import annotations
