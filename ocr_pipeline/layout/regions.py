@@ -166,6 +166,85 @@ def _merge_stacked(regions: list[tuple[int, int, int, int]], ch: float) -> list[
     return merged
 
 
+def _segments(ink: np.ndarray, ch: float) -> np.ndarray:
+    """Boxes (x0, y0, x1, y1) of runs of text: characters smeared along their line, not across gutters."""
+    k = max(1, int(round(ch * 0.35)))
+    smeared = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, 1)))
+    n, _, stats, _ = cv2.connectedComponentsWithStats(smeared, connectivity=8)
+    st = stats[1:]
+    return np.stack([st[:, 0], st[:, 1], st[:, 0] + st[:, 2], st[:, 1] + st[:, 3]], axis=1) if n > 1 else np.zeros((0, 4), int)
+
+
+def _gutters(segs: np.ndarray, width: int, ch: float) -> list[tuple[int, int]]:
+    """Gutters of the page's column grid: x ranges that (almost) no run of body text covers, between
+    ranges that many do. Counted over the whole page, so headlines and captions that span columns here
+    and there do not hide them (they do hide them from a recursive cut)."""
+    h = segs[:, 3] - segs[:, 1]
+    w = segs[:, 2] - segs[:, 0]
+    body = segs[(h >= 0.5 * ch) & (h <= 1.6 * ch) & (w >= 1.5 * ch)]
+    if len(body) < 20:
+        return []
+    cover = np.zeros(width + 1, np.int32)
+    for x0, _, x1, _ in body:
+        cover[x0:x1] += 1
+    low = cover <= max(1, int(0.03 * cover.max()))
+    runs = _runs(low)
+    inner = [(a, b) for a, b in runs if a > 0 and b < len(cover) and (b - a) >= 0.3 * ch]
+    # A gutter lies between two columns of text, each several characters wide.
+    out = []
+    for a, b in inner:
+        left = cover[max(0, int(a - 3 * ch)) : a]
+        right = cover[b : int(b + 3 * ch)]
+        if len(left) and len(right) and (left > 0).mean() > 0.8 and (right > 0).mean() > 0.8:
+            out.append((a, b))
+    return out
+
+
+def _grid_split(ink: np.ndarray, leaves: list[tuple[int, int, int, int]], ch: float,
+                gutters: list[tuple[int, int]], segs: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Split each region that straddles a gutter of the grid: text that really spans the gutter (headline
+    type, a caption under a wide photo) keeps its own region; the rest is cut into column strips."""
+    out: list[tuple[int, int, int, int]] = []
+    for r in leaves:
+        x0, y0, x1, y1 = r
+        inside = [(a, b) for a, b in gutters if a > x0 + ch and b < x1 - ch]
+        if not inside:
+            out.append(r)
+            continue
+        sel = segs[(segs[:, 0] >= x0 - 1) & (segs[:, 2] <= x1 + 1) & (segs[:, 1] >= y0 - 1) & (segs[:, 3] <= y1 + 1)]
+        spanning = [
+            tuple(int(v) for v in sg) for sg in sel
+            if (sg[3] - sg[1]) > 1.6 * ch or any(sg[0] < a and sg[2] > b for a, b in inside)
+        ]
+        # Spanning runs on one row form one region (a headline line broken at its word spaces).
+        zones: list[list[int]] = []
+        for sx0, sy0, sx1, sy1 in sorted(spanning, key=lambda z: (z[1], z[0])):
+            for z in zones:
+                if min(z[3], sy1) - max(z[1], sy0) > 0.5 * min(z[3] - z[1], sy1 - sy0):
+                    z[0], z[1], z[2], z[3] = min(z[0], sx0), min(z[1], sy0), max(z[2], sx1), max(z[3], sy1)
+                    break
+            else:
+                zones.append([sx0, sy0, sx1, sy1])
+        out.extend((z[0], z[1], z[2], z[3]) for z in zones)
+        edges = [x0] + [(a + b) // 2 for a, b in inside] + [x1]
+        for sx0, sx1 in zip(edges, edges[1:], strict=False):
+            blocked = sorted((z[1], z[3]) for z in zones if z[0] < sx1 and z[2] > sx0)
+            ys = [y0]
+            for zy0, zy1 in blocked:
+                ys += [zy0, zy1]
+            ys.append(y1)
+            for a, b in zip(ys[::2], ys[1::2], strict=False):
+                if b - a < ch * 0.5:
+                    continue
+                piece = ink[a:b, sx0:sx1]
+                if not piece.any():
+                    continue
+                rows = np.flatnonzero(piece.any(axis=1))
+                cols = np.flatnonzero(piece.any(axis=0))
+                out.append((sx0 + int(cols[0]), a + int(rows[0]), sx0 + int(cols[-1]) + 1, a + int(rows[-1]) + 1))
+    return out
+
+
 def find_regions(gray: np.ndarray) -> RegionResult:
     """Regions of text in reading order, and the printed rules of the page."""
     h, w = gray.shape[:2]
@@ -184,6 +263,9 @@ def find_regions(gray: np.ndarray) -> RegionResult:
         ink[int(y0 * scale) : int(np.ceil(y1 * scale)) + 1, int(x0 * scale) : int(np.ceil(x1 * scale)) + 1] = 0
     out: list[tuple[int, int, int, int]] = []
     _xy_cut(ink, (0, 0, ink.shape[1], ink.shape[0]), ch, out)
+    segs = _segments(ink, ch)
+    gutters = _gutters(segs, ink.shape[1], ch)
+    out = _grid_split(ink, out, ch, gutters, segs)
     out = _merge_stacked(out, ch)
     inv = 1.0 / scale
     pad = max(1.0, ch * 0.25)
@@ -198,7 +280,9 @@ def find_regions(gray: np.ndarray) -> RegionResult:
             )
         )
     rules = [Rule(kind, (x0 * inv, y0 * inv, x1 * inv, y1 * inv)) for kind, x0, y0, x1, y1 in rule_boxes]
-    return RegionResult(regions=regions, rules=rules, char_height=ch * inv, photos=photos)
+    columns = [(float(a * inv), float(b * inv)) for a, b in zip([0] + [g[1] for g in gutters], [g[0] for g in gutters] + [ink.shape[1]], strict=True)]
+    return RegionResult(regions=regions, rules=rules, char_height=ch * inv, photos=photos,
+                        columns=columns if gutters else [])
 
 
 def find_regions_from_lines(lines: list, width: int, height: int) -> list[BBox]:
