@@ -93,7 +93,17 @@ class PageWorker:
 
 
 def _peak_rss_mb() -> float:
-    """Peak resident memory of this process so far (to see that a long-running worker does not grow)."""
+    """Peak resident memory of this process so far (to see that a long-running worker does not grow).
+
+    VmHWM, not getrusage's ru_maxrss: a spawned worker's ru_maxrss starts at its parent's peak (Linux keeps
+    it across fork and exec), so it would hide the worker's own figure."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except (OSError, ValueError, IndexError):
+        pass
     try:
         import resource
     except ImportError:  # not POSIX
