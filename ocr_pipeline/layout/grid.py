@@ -20,39 +20,48 @@ def _height(ln: Line) -> float:
 
 
 def column_grid(lines: list[Line], width: int, body_h: float) -> list[tuple[float, float]]:
-    """Columns (x0, x1) in page pixels, left to right; empty when the lines show no column structure."""
+    """Columns (x0, x1) in page pixels, left to right; empty when the lines show no column structure.
+
+    A gutter is a dip in coverage: far below the coverage of the text on both sides of it (within about
+    a column's width). Not an absolute zero, since headlines, decks and sloppy boxes of archive OCR
+    cross gutters here and there."""
     if not lines or width <= 0:
         return []
     cover = np.zeros(int(width) + 1, np.int32)
-    n = 0
+    widths = []
     for ln in lines:
         w = ln.bbox[2] - ln.bbox[0]
         if abs(_height(ln) - body_h) <= 0.35 * body_h and w < 0.6 * width and w > 4 * body_h:
             cover[max(0, int(ln.bbox[0])) : max(0, int(ln.bbox[2]))] += 1
-            n += 1
-    if n < 10:
+            widths.append(w)
+    if len(widths) < 10:
         return []
-    low = cover <= max(1, int(0.03 * cover.max()))
-    cols: list[tuple[float, float]] = []
-    x, end = 0, len(cover)
-    while x < end:
-        if low[x]:
+    reach = int(max(8 * body_h, 1.2 * float(np.median(widths))))  # about a column on each side
+    gutters: list[tuple[int, int]] = []
+    x = 0
+    while x < len(cover):
+        left = cover[max(0, x - reach) : x]
+        if not len(left) or left.max() == 0:
             x += 1
             continue
-        start = x
-        while x < end and (not low[x] or _short_gap(low, x, body_h * 0.3)):
+        limit = 0.3 * left.max()
+        if cover[x] > limit:
             x += 1
-        if x - start >= 3 * body_h:
-            cols.append((float(start), float(x)))
-    return cols
-
-
-def _short_gap(low: np.ndarray, x: int, min_width: float) -> bool:
-    """A dip in coverage narrower than a gutter can be (a word space in a ragged line) is not one."""
-    j = x
-    while j < len(low) and low[j]:
-        j += 1
-    return j < len(low) and (j - x) < min_width
+            continue
+        end = x
+        while end < len(cover) and cover[end] <= limit:
+            end += 1
+        right = cover[end : end + reach]
+        # The bottom of the dip, not its sloping edges, must lie far below the text on both sides.
+        if len(right) and end < len(cover) - 1 and cover[x:end].min() <= 0.2 * min(left.max(), right.max()):
+            gutters.append((x, end))
+        x = end + 1
+    nz = np.flatnonzero(cover)
+    if not len(nz) or not gutters:
+        return []
+    edges = [int(nz[0])] + [v for g in gutters for v in g] + [int(nz[-1]) + 1]
+    cols = [(float(a), float(b)) for a, b in zip(edges[::2], edges[1::2], strict=True) if b - a >= 3 * body_h]
+    return cols if len(cols) >= 2 else []
 
 
 def line_columns(bbox: BBox, grid: list[tuple[float, float]]) -> tuple[int, int] | None:
