@@ -91,6 +91,48 @@ def column_lefts(blocks: list[Block], body_h: float) -> list[float]:
     return lefts
 
 
+def _demote_inline_headlines(blocks: list[Block], rules: list[Separator], body_h: float) -> None:
+    """A one-line "headline" set inside a column of running text, right under body text of that column
+    with no rule between, is a subhead (a bold crosshead can measure a little taller than body text)."""
+    body = [b for b in blocks if b.kind == "body"]
+    for b in blocks:
+        if b.kind != "headline" or len(b.line_ids) > 1 or (b.bbox[3] - b.bbox[1]) > 1.8 * body_h:
+            continue
+        for o in body:
+            if (_xoverlap(o.bbox, b.bbox) >= 0.8 * (b.bbox[2] - b.bbox[0])
+                    and 0 <= b.bbox[1] - o.bbox[3] <= 2 * body_h
+                    and (o.bbox[2] - o.bbox[0]) >= 0.8 * (b.bbox[2] - b.bbox[0])
+                    and not _rule_between(o.bbox, b.bbox, rules, body_h * 0.3)):
+                b.kind = "subhead"
+                break
+
+
+def _widen_headline(hb: BBox, index: int, heads: list[BBox], blocks: list[Block], vrules: list[BBox],
+                    body_h: float) -> BBox:
+    """How far a headline reaches sideways: a centred headline over a wide article owns the columns beside
+    it too, up to a vertical rule, another block on its row, or the edge of the text area."""
+    x0, y0, x1, y1 = hb
+    left = min((b.bbox[0] for b in blocks), default=x0)
+    right = max((b.bbox[2] for b in blocks), default=x1)
+    for b in [*blocks, *(Block(id="", kind="headline", bbox=h) for j, h in enumerate(heads) if j != index)]:
+        if b.bbox == hb or b.kind in ("masthead", "folio"):
+            continue
+        if min(b.bbox[3], y1) - max(b.bbox[1], y0) <= 0.3 * min(y1 - y0, b.bbox[3] - b.bbox[1]):
+            continue
+        if b.bbox[2] <= x0:
+            left = max(left, (b.bbox[2] + x0) / 2)
+        elif b.bbox[0] >= x1:
+            right = min(right, (b.bbox[0] + x1) / 2)
+    for r in vrules:
+        if r[1] <= y1 and r[3] >= y0 - body_h:  # a rule beside the headline or starting just below it
+            cx = (r[0] + r[2]) / 2
+            if cx <= x0:
+                left = max(left, cx)
+            elif cx >= x1:
+                right = min(right, cx)
+    return (min(left, x0), y0, max(right, x1), y1)
+
+
 def _promote_opening_subheads(blocks: list[Block], rules: list[Separator], body_h: float,
                               height: float) -> None:
     """A subhead with no headline above it in its band opens an article: it is that article's headline
@@ -165,6 +207,7 @@ def group_articles(page: Page, body_h: float, lefts: list[float] | None = None) 
     not given."""
     blocks = page.blocks
     rules = [s for s in page.separators if s.kind == "hrule"]
+    _demote_inline_headlines(blocks, rules, body_h)
     _promote_opening_subheads(blocks, rules, body_h, page.height)
     heads = [b for b in blocks if b.kind == "headline"]
     head_groups = _group_headlines(heads, body_h)
@@ -173,6 +216,8 @@ def group_articles(page: Page, body_h: float, lefts: list[float] | None = None) 
         (min(b.bbox[0] for b in g), min(b.bbox[1] for b in g), max(b.bbox[2] for b in g), max(b.bbox[3] for b in g))
         for g in head_groups
     ]
+    vrules = [s.bbox for s in page.separators if s.kind == "vrule"]
+    head_box = [_widen_headline(hb, i, head_box, blocks, vrules, body_h) for i, hb in enumerate(head_box)]
     lefts = lefts or column_lefts(blocks, body_h)
     tol = body_h * 1.5
     content = [b for b in blocks if b.kind in CONTENT_KINDS]
