@@ -136,7 +136,12 @@ def _line_role(ln: Line, left: float, right: float, stats: PageStats, weights: d
     char_w = h if is_cjk(text) else h * 0.5
     li, ri = ln.bbox[0] - left, right - ln.bbox[2]
     centred = li >= char_w * 0.8 and ri >= char_w * 0.8 and abs(li - ri) <= char_w * 1.2
-    return "subhead" if heavy or centred else ""
+    # Centring is the mark of a crosshead; weight alone is not (blur and noise thicken scanned strokes),
+    # except for a short, left-set Latin crosshead.
+    if centred:
+        return "subhead"
+    short = (ln.bbox[2] - ln.bbox[0]) < 0.75 * (right - left)
+    return "subhead" if heavy and short and not is_cjk(text) else ""
 
 
 def build_blocks(
