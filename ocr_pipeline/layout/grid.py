@@ -37,6 +37,19 @@ def column_grid(lines: list[Line], width: int, body_h: float) -> list[tuple[floa
     if len(widths) < 10:
         return []
     reach = int(max(8 * body_h, 1.2 * float(np.median(widths))))  # about a column on each side
+    gutters = coverage_dips(cover, reach)
+    nz = np.flatnonzero(cover)
+    if not len(nz) or not gutters:
+        return []
+    edges = [int(nz[0])] + [v for g in gutters for v in g] + [int(nz[-1]) + 1]
+    cols = [(float(a), float(b)) for a, b in zip(edges[::2], edges[1::2], strict=True) if b - a >= 3 * body_h]
+    return cols if len(cols) >= 2 else []
+
+
+def coverage_dips(cover: np.ndarray, reach: int) -> list[tuple[int, int]]:
+    """Gutters in a coverage profile (how much body text covers each x): dips whose bottom lies far
+    below the text on both sides within ``reach``. Not an absolute zero, since headlines, captions and
+    the sloppy boxes of archive OCR cross gutters here and there."""
     gutters: list[tuple[int, int]] = []
     x = 0
     while x < len(cover):
@@ -56,12 +69,7 @@ def column_grid(lines: list[Line], width: int, body_h: float) -> list[tuple[floa
         if len(right) and end < len(cover) - 1 and cover[x:end].min() <= 0.2 * min(left.max(), right.max()):
             gutters.append((x, end))
         x = end + 1
-    nz = np.flatnonzero(cover)
-    if not len(nz) or not gutters:
-        return []
-    edges = [int(nz[0])] + [v for g in gutters for v in g] + [int(nz[-1]) + 1]
-    cols = [(float(a), float(b)) for a, b in zip(edges[::2], edges[1::2], strict=True) if b - a >= 3 * body_h]
-    return cols if len(cols) >= 2 else []
+    return gutters
 
 
 def line_columns(bbox: BBox, grid: list[tuple[float, float]]) -> tuple[int, int] | None:

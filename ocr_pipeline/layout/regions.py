@@ -187,17 +187,11 @@ def _gutters(segs: np.ndarray, width: int, ch: float) -> list[tuple[int, int]]:
     cover = np.zeros(width + 1, np.int32)
     for x0, _, x1, _ in body:
         cover[x0:x1] += 1
-    low = cover <= max(1, int(0.03 * cover.max()))
-    runs = _runs(low)
-    inner = [(a, b) for a, b in runs if a > 0 and b < len(cover) and (b - a) >= 0.3 * ch]
-    # A gutter lies between two columns of text, each several characters wide.
-    out = []
-    for a, b in inner:
-        left = cover[max(0, int(a - 3 * ch)) : a]
-        right = cover[b : int(b + 3 * ch)]
-        if len(left) and len(right) and (left > 0).mean() > 0.8 and (right > 0).mean() > 0.8:
-            out.append((a, b))
-    return out
+    from ocr_pipeline.layout.grid import coverage_dips
+
+    reach = int(max(8 * ch, 1.2 * float(np.median(body[:, 2] - body[:, 0]))))
+    # Narrow dips inside a column (a word space that lines up for a few lines) are no gutters.
+    return [(a, b) for a, b in coverage_dips(cover, reach) if (b - a) >= 0.3 * ch]
 
 
 def _grid_split(ink: np.ndarray, leaves: list[tuple[int, int, int, int]], ch: float,
