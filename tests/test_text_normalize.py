@@ -74,3 +74,12 @@ def test_nfc_and_idempotent() -> None:
 def test_korean_keeps_latin_punctuation_and_spaces() -> None:
     s = "오늘은 날씨가 좋다. 우리는 (함께) 간다, 그렇지?"
     assert normalize_text(s, "ko") == s
+
+
+def test_quote_at_the_edge_of_a_line_has_no_neighbour() -> None:
+    from ocr_pipeline.text.normalize import normalize_text
+
+    # A lone quote as the whole line, or at either end, once crashed the quote pairing.
+    assert normalize_text("'", "zh") in ("'", "‘", "’")
+    assert normalize_text("'澜州'", "zh", headline=True) == "‘澜州’"
+    assert normalize_text("说'", "zh").startswith("说")

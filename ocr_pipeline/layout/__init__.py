@@ -70,6 +70,7 @@ def analyze_page(page: Page, image: np.ndarray | None = None, regions: list[BBox
         ) and len(g) <= 4
         kind = classify_block(g, bbox, stats, weights, page.number, near_photo, role)
         blocks.append(make_block(len(blocks) + 1, kind, g))
+    _extend_captions(blocks, stats.body_height)
     for p in photo_boxes:
         from ocr_pipeline.model import Block
 
@@ -118,3 +119,18 @@ def _is_piece_of(ln: Line, merged: Iterable[Line], covered: set[str]) -> bool:
     if ln.id in covered:
         return False
     return any(m.id != ln.id and _share_inside(ln.bbox, m.bbox) > 0.9 and ln.text.strip() in m.text for m in merged)
+
+
+def _extend_captions(blocks: list, body_h: float) -> None:
+    """A short block right under a caption, within its width, finishes that caption (the credit line
+    "■本报记者 … 摄" often stands apart)."""
+    for b in sorted(blocks, key=lambda b: b.bbox[1]):
+        if b.kind not in ("body", "byline") or len(b.line_ids) > 2:
+            continue
+        for c in blocks:
+            if c.kind != "caption" or c is b:
+                continue
+            gap = b.bbox[1] - c.bbox[3]
+            if -0.3 * body_h <= gap <= 0.8 * body_h and b.bbox[0] >= c.bbox[0] - body_h and b.bbox[2] <= c.bbox[2] + body_h:
+                b.kind = "caption"
+                break

@@ -135,15 +135,16 @@ def _widen_headline(hb: BBox, index: int, heads: list[BBox], blocks: list[Block]
 
 def _promote_opening_subheads(blocks: list[Block], rules: list[Separator], body_h: float,
                               height: float) -> None:
-    """A subhead with no headline above it in its band opens an article: it is that article's headline
-    (old papers set section heads in body size, only centred or spaced out)."""
-    heads = [b for b in blocks if b.kind == "headline"]
+    """A subhead that stands first in its column within its band of the page, under no headline, opens
+    an article: it is that article's headline (old papers set section heads in body size, only centred
+    or spaced out). A subhead with running text above it in its column is a crosshead."""
     for b in blocks:
         if b.kind != "subhead":
             continue
         top, _ = _band(b, rules, height)
-        above = [h for h in heads if top - 2 <= h.bbox[1] and h.bbox[3] <= b.bbox[1] + 2
-                 and _xoverlap(h.bbox, b.bbox) > 0]
+        above = [o for o in blocks if o is not b and o.kind in ("headline", "body", "subhead", "jump", "byline")
+                 and top - 2 <= o.bbox[1] and o.bbox[3] <= b.bbox[1] + 2
+                 and _xoverlap(o.bbox, b.bbox) > 0.5 * min(o.bbox[2] - o.bbox[0], b.bbox[2] - b.bbox[0])]
         if not above:
             b.kind = "headline"
 

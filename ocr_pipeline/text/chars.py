@@ -17,7 +17,11 @@ CJK_PUNCT = "，。、；：？！“”‘’（）《》〈〉「」『』【�
 
 
 def is_han(ch: str) -> bool:
-    """Han ideographs (CJK Unified + extension A + compatibility) and the iteration mark 々."""
+    """Han ideographs (CJK Unified + extension A + compatibility) and the iteration mark 々.
+
+    False for "" (no character, as at the edge of a text)."""
+    if not ch:
+        return False
     o = ord(ch)
     return (
         0x4E00 <= o <= 0x9FFF
@@ -29,11 +33,15 @@ def is_han(ch: str) -> bool:
 
 
 def is_kana(ch: str) -> bool:
+    if not ch:
+        return False
     o = ord(ch)
     return 0x3040 <= o <= 0x30FF or 0x31F0 <= o <= 0x31FF or 0xFF66 <= o <= 0xFF9D
 
 
 def is_hangul(ch: str) -> bool:
+    if not ch:
+        return False
     o = ord(ch)
     return 0xAC00 <= o <= 0xD7A3 or 0x1100 <= o <= 0x11FF or 0x3130 <= o <= 0x318F
 
