@@ -10,6 +10,9 @@ tests) and about 5% bad files: zero bytes, truncated PNG, text named .png, passw
 pages ok / failed, failures.jsonl lines, exit code, whether its edition folders are byte-identical to the
 first run's, and for each worker process the mean peak RSS after its first and after its last 10 pages
 (a growing worker would show a higher last figure).
+
+Run it on a snapshot (``git archive HEAD | tar -x -C DIR``) when others are editing the working tree: a
+run that outlives a change of the layout code compares two versions of it.
 """
 
 from __future__ import annotations
@@ -79,6 +82,7 @@ def _outputs(out: Path) -> dict[str, bytes]:
 
 def run(arch: Path, out: Path, jobs: int) -> dict:
     logf = out.parent / f"log-{jobs}.jsonl"
+    logf.unlink(missing_ok=True)
     t = time.perf_counter()
     result = run_batch([arch], out, ConvertSettings(lang="zh"), BatchOptions(jobs=jobs, log_file=logf))
     wall = time.perf_counter() - t
