@@ -67,7 +67,7 @@ def analyze_page(page: Page, image: np.ndarray | None = None, regions: list[BBox
         near_photo = any(
             0 <= bbox[1] - p[3] <= stats.body_height * 1.5 and min(bbox[2], p[2]) - max(bbox[0], p[0]) > 0
             for p in photo_boxes
-        ) and len(g) <= 4
+        ) and len(g) <= 6
         kind = classify_block(g, bbox, stats, weights, page.number, near_photo, role)
         blocks.append(make_block(len(blocks) + 1, kind, g))
     _extend_captions(blocks, stats.body_height)

@@ -218,7 +218,7 @@ def group_articles(page: Page, body_h: float, lefts: list[float] | None = None) 
         for g in head_groups
     ]
     vrules = [s.bbox for s in page.separators if s.kind == "vrule"]
-    head_box = [_widen_headline(hb, i, head_box, blocks, vrules, body_h) for i, hb in enumerate(head_box)]
+    wide_box = [_widen_headline(hb, i, head_box, blocks, vrules, body_h) for i, hb in enumerate(head_box)]
     lefts = lefts or column_lefts(blocks, body_h)
     tol = body_h * 1.5
     content = [b for b in blocks if b.kind in CONTENT_KINDS]
@@ -226,12 +226,10 @@ def group_articles(page: Page, body_h: float, lefts: list[float] | None = None) 
     content.sort(key=lambda b: (_column_key(b, lefts, tol), b.bbox[1]))
     caption_of = _captions(content, body_h)
 
-    owner: dict[str, int] = {}
-    for b in content:
-        if b.id in caption_of:
-            continue
+    def headline_above(b: Block, boxes: list[BBox]) -> int:
+        """The lowest headline above ``b`` over its column, with no rule between; -1 when none."""
         best, best_y = -1, -1.0
-        for i, hb in enumerate(head_box):
+        for i, hb in enumerate(boxes):
             if hb[3] > b.bbox[1] + body_h * 0.5:
                 continue
             # Over most of the block, or most of a narrow headline centred over its column.
@@ -241,12 +239,17 @@ def group_articles(page: Page, body_h: float, lefts: list[float] | None = None) 
                 continue
             if hb[3] > best_y:
                 best, best_y = i, hb[3]
-        if best >= 0:
-            owner[b.id] = best
-    # Blocks with no headline above continue the article read just before them: the block right above
-    # in the same column (no rule between), or, for the first block of a column within its band of the
-    # page (between the rules across it), the article that ends lowest in the column to its left within
-    # the same band. Anything else starts a headline-less article.
+        return best
+
+    owner: dict[str, int] = {}
+    for b in content:
+        if b.id not in caption_of and (i := headline_above(b, head_box)) >= 0:
+            owner[b.id] = i
+    # Blocks under no headline continue the article read just before them: the block right above in the
+    # same column (no rule between), or, for the first block of a column within its band of the page
+    # (between the rules across it), the article that ends lowest in the column to its left within the
+    # same band. Only then does a centred headline reach sideways over them (a jump head over a wide
+    # continuation). Anything else starts a headline-less article.
     prev: Block | None = None
     for b in content:
         if b.id in caption_of:
@@ -261,6 +264,8 @@ def group_articles(page: Page, body_h: float, lefts: list[float] | None = None) 
                     target = owner[prev.id]
             if target < 0 and b.kind != "photo":
                 target = _column_flow(b, content, owner, rules, body_h, page.height)
+            if target < 0:
+                target = headline_above(b, wide_box)
             if target < 0:
                 articles.append(PageArticle(kind="photo" if b.kind == "photo" else "news"))
                 target = len(articles) - 1

@@ -251,7 +251,7 @@ def classify_block(
         return "headline"
     if len(lines) <= 2 and _BYLINE.search(text) and len(text) <= 60:
         return "byline"
-    if near_photo_above or (len(lines) <= 4 and _CAPTION.search(text)):
+    if near_photo_above or (len(lines) <= 6 and _CAPTION.search(text)):
         return "caption"
     if len(lines) <= 2 and (heavy or ratio >= 1.12) and not _SENTENCE_END.search(text) and len(text) <= 40:
         return "subhead"
