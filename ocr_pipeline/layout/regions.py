@@ -210,11 +210,14 @@ def _grid_split(ink: np.ndarray, leaves: list[tuple[int, int, int, int]], ch: fl
             tuple(int(v) for v in sg) for sg in sel
             if (sg[3] - sg[1]) > 1.6 * ch or any(sg[0] < a and sg[2] > b for a, b in inside)
         ]
-        # Spanning runs on one row form one region (a headline line broken at its word spaces).
+        # Spanning runs on one row, a word space apart, form one region (a headline broken at its word
+        # spaces); headlines of neighbouring articles on the same row stay apart.
         zones: list[list[int]] = []
         for sx0, sy0, sx1, sy1 in sorted(spanning, key=lambda z: (z[1], z[0])):
             for z in zones:
-                if min(z[3], sy1) - max(z[1], sy0) > 0.5 * min(z[3] - z[1], sy1 - sy0):
+                gap = max(sx0 - z[2], z[0] - sx1)
+                if (min(z[3], sy1) - max(z[1], sy0) > 0.5 * min(z[3] - z[1], sy1 - sy0)
+                        and gap <= max(z[3] - z[1], sy1 - sy0)):
                     z[0], z[1], z[2], z[3] = min(z[0], sx0), min(z[1], sy0), max(z[2], sx1), max(z[3], sy1)
                     break
             else:
