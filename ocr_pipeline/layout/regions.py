@@ -213,7 +213,7 @@ def _grid_split(ink: np.ndarray, leaves: list[tuple[int, int, int, int]], ch: fl
         # Spanning runs on one row, a word space apart, form one region (a headline broken at its word
         # spaces); headlines of neighbouring articles on the same row stay apart.
         zones: list[list[int]] = []
-        for sx0, sy0, sx1, sy1 in sorted(spanning, key=lambda z: (z[1], z[0])):
+        for sx0, sy0, sx1, sy1 in sorted(spanning, key=lambda z: z[0]):  # left to right along each row
             for z in zones:
                 gap = max(sx0 - z[2], z[0] - sx1)
                 if (min(z[3], sy1) - max(z[1], sy0) > 0.5 * min(z[3] - z[1], sy1 - sy0)
