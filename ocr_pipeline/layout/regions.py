@@ -210,6 +210,14 @@ def _grid_split(ink: np.ndarray, leaves: list[tuple[int, int, int, int]], ch: fl
             tuple(int(v) for v in sg) for sg in sel
             if (sg[3] - sg[1]) > 1.6 * ch or any(sg[0] < a and sg[2] > b for a, b in inside)
         ]
+        # Pieces of headline type on a spanning line's row go with it (a short word without ascenders);
+        # body-size text beside it does not: it may be the next column's.
+        rows = [(sp[1], sp[3]) for sp in spanning if (sp[3] - sp[1]) > 1.6 * ch]
+        spanning += [
+            tuple(int(v) for v in sg) for sg in sel
+            if (sg[3] - sg[1]) > 1.2 * ch and tuple(int(v) for v in sg) not in spanning
+            and any(min(b, sg[3]) - max(a, sg[1]) > 0.5 * min(b - a, sg[3] - sg[1]) for a, b in rows)
+        ]
         # Spanning runs on one row, a word space apart, form one region (a headline broken at its word
         # spaces); headlines of neighbouring articles on the same row stay apart.
         zones: list[list[int]] = []
@@ -217,7 +225,7 @@ def _grid_split(ink: np.ndarray, leaves: list[tuple[int, int, int, int]], ch: fl
             for z in zones:
                 gap = max(sx0 - z[2], z[0] - sx1)
                 if (min(z[3], sy1) - max(z[1], sy0) > 0.5 * min(z[3] - z[1], sy1 - sy0)
-                        and gap <= max(z[3] - z[1], sy1 - sy0)):
+                        and gap <= 1.5 * max(z[3] - z[1], sy1 - sy0)):
                     z[0], z[1], z[2], z[3] = min(z[0], sx0), min(z[1], sy0), max(z[2], sx1), max(z[3], sy1)
                     break
             else:
