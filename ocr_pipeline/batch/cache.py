@@ -43,7 +43,7 @@ CACHE_FORMAT = 1
 _PAGE_SETTINGS = ("engine", "lang", "dpi", "device", "model_dir", "use_text_layer", "deskew", "orientation",
                   "normalize", "max_pixels", "engine_extra")
 # Header fields that must be equal for a cached page to stand for a new one.
-_KEY_FIELDS = ("format", "sha256", "index", "kind", "engine", "engine_version", "models", "settings",
+_KEY_FIELDS = ("format", "sha256", "index", "kind", "source", "engine", "engine_version", "models", "settings",
                "pipeline_version")
 
 
@@ -109,6 +109,9 @@ def page_header(edition_id: str, number: int, src: PageSource, digest: str | Non
         "input": str(src.path),
         "index": src.index,
         "kind": src.kind,
+        # The file's name is part of the page (Page.source): a renamed file is converted again, a moved
+        # archive is not.
+        "source": [src.path.name, src.image_path.name if src.image_path else None],
         "sha256": digest,
         "engine": stamp.name,
         "engine_version": stamp.version,

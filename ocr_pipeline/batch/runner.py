@@ -180,8 +180,16 @@ def run_batch(
 
             def finish(eid: str) -> None:
                 esrc = by_id[eid]
-                oc = _finish_edition(eid, headers[eid], [[str(p), m] for p, m in esrc.errors], out, settings,
-                                     export_options, manifest, root=esrc.root)
+                input_errors = [[str(p), m] for p, m in esrc.errors]
+                try:
+                    oc = _finish_edition(eid, headers[eid], input_errors, out, settings, export_options, manifest,
+                                         root=esrc.root)
+                except Exception as exc:  # one edition that cannot be assembled must not stop the archive
+                    log.exception("edition %s could not be assembled", eid)
+                    oc = EditionOutcome(id=eid, outdir=None, status="failure",
+                                        errors=[f"{eid}: assembling the edition failed: {exc}"])
+                    manifest["editions"][eid] = {"status": "failure", "pages": headers[eid], "errors": oc.errors,
+                                                 "input_errors": input_errors, "settings": settings.to_dict()}
                 outcomes[eid] = oc
                 runlog.write("edition", edition=eid, status=oc.status, pages_ok=oc.pages_ok,
                              pages_failed=oc.pages_failed, quality=round(oc.quality, 4), errors=oc.errors,
