@@ -32,7 +32,7 @@ from tests.render import render_columns_page, save
 REPO = Path(__file__).resolve().parents[1]
 HEADLINES = ["社区食堂开业百日", "河湾新区试点配送", "居民走几步吃热饭", "街道联合菜市场"]
 BAD = {"ed-a/page-03.png": "zero bytes", "ed-b/page-02.png": "truncated", "ed-b/page-03.png": "not an image",
-       "ed-c/page-02.png": "1x1 px"}
+       "ed-c/page-02.png": "1x1 px", "archive/locked.pdf": "password"}
 
 
 def _good_page(path: Path, k: int) -> Path:
@@ -43,7 +43,8 @@ def _good_page(path: Path, k: int) -> Path:
 
 
 def make_archive(root: Path) -> Path:
-    """Three editions, four good pages and four bad files (zero bytes, truncated, text named .png, 1x1 px)."""
+    """Three editions, four good pages and four bad files (zero bytes, truncated, text named .png, 1x1 px), and
+    a password-protected PDF."""
     arch = root / "archive"
     good = [arch / "ed-a" / "page-01.png", arch / "ed-a" / "page-02.png", arch / "ed-b" / "page-01.png",
             arch / "ed-c" / "page-01.png"]
@@ -54,8 +55,13 @@ def make_archive(root: Path) -> Path:
     (arch / "ed-b" / "page-02.png").write_bytes(data[: len(data) // 3])
     (arch / "ed-b" / "page-03.png").write_text("this is a note, not a scan", encoding="utf-8")
     Image.new("L", (1, 1), 255).save(arch / "ed-c" / "page-02.png")
+    from reportlab.pdfgen import canvas
+
+    locked = canvas.Canvas(str(arch / "locked.pdf"), encrypt="secret")
+    locked.drawString(100, 700, "locked")
+    locked.save()
     # Fixed times: versionCreated of an edition without a printed date comes from its inputs' times.
-    for p in arch.rglob("*.png"):
+    for p in [*arch.rglob("*.png"), arch / "locked.pdf"]:
         os.utime(p, (1_700_000_000, 1_700_000_000))
     return arch
 
@@ -101,6 +107,8 @@ def test_good_pages_converted_bad_ones_listed(clean) -> None:
     failed = {str(Path(f["input"]).relative_to(Path(f["input"]).parents[1])) for f in failures}
     assert failed == set(BAD), failures
     assert all(f["reason"] for f in failures)
+    assert "password" in next(f["reason"] for f in failures if f["input"].endswith("locked.pdf"))
+    assert "locked: failure" in text
     for eid, n_ok, n_pages in (("ed-a", 2, 3), ("ed-b", 1, 3), ("ed-c", 1, 2)):
         edition = model.load(out / eid / "edition.json")
         assert len(edition.pages) == n_pages
@@ -118,7 +126,7 @@ def test_good_pages_converted_bad_ones_listed(clean) -> None:
         assert isinstance(h["sha256"], str) and len(h["sha256"]) == 64
     events = log_lines(logf)
     assert sum(e["event"] == "page" for e in events) == 8
-    assert sum(e["event"] == "edition" for e in events) == 3
+    assert sum(e["event"] == "edition" for e in events) == 4
     assert not (out / ".ocr-pipeline.lock").exists()
     assert not list(out.rglob("*.tmp"))
 
@@ -165,7 +173,7 @@ def test_changed_page_redone_and_retry_failed(clean, archive, tmp_path) -> None:
     assert [p.status for p in edition.pages] == ["ok", "ok"]
     assert "ed-c: success" in text
     failures = (out / "failures.jsonl").read_text(encoding="utf-8")
-    assert "ed-c" not in failures and failures.count("\n") == 3
+    assert "ed-c" not in failures and failures.count("\n") == 4
 
     logf2 = tmp_path / "retry.jsonl"
     code, text = convert(str(arch), "-o", str(out), "--retry-failed", "--log-file", str(logf2))
@@ -192,7 +200,7 @@ def test_rebuild_from_the_cache_writes_the_same_outputs(clean, tmp_path, monkeyp
     assert outputs(out) == outputs(out0)
     # Another layout profile re-links continuations without OCR.
     res = rebuild(out, layout="zh-daily")
-    assert [e.id for e in res.editions] == ["ed-a", "ed-b", "ed-c"]
+    assert [e.id for e in res.editions] == ["ed-a", "ed-b", "ed-c", "locked"]
     assert json.loads((out / "manifest.json").read_text())["editions"]["ed-a"]["settings"]["layout"] == "zh-daily"
 
 
