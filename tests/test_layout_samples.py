@@ -1,0 +1,81 @@
+"""Layout, reading order, articles and continuations on the committed sample editions.
+
+Fast tests feed the ground truth's own lines (exact text and boxes, no OCR) through layout and edition
+assembly, so they measure segmentation and order alone; a slow test converts a scanned edition end to
+end with the default engine."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+
+from ocr_pipeline import model
+from ocr_pipeline.evaluate import evaluate
+from ocr_pipeline.layout import analyze_page
+from ocr_pipeline.model import Edition, Page, Separator
+from ocr_pipeline.pipeline import PageResult, assemble_edition
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+# Lower bounds for articles matched one-to-one, from perfect lines. English is behind: crossheads set
+# bold and left-aligned are not told from body text yet (measured 0.71 on 2026-11-27).
+EDITIONS = [("zh-daily-1", "zh", 0.85), ("zh-daily-2", "zh", 0.85), ("en-daily-1", "en", 0.7)]
+
+
+def _from_truth_lines(truth: Edition, lang: str) -> Edition:
+    """An edition as our pipeline would build it from perfect OCR: the truth's lines and rules only."""
+    pred = Edition(id=truth.id, language=lang)
+    results = []
+    for tp in truth.pages:
+        page = Page(number=tp.number, source=tp.source, width=tp.width, height=tp.height,
+                    lines=copy.deepcopy(tp.lines),
+                    separators=[Separator(s.id, s.kind, s.bbox) for s in tp.separators])
+        photos = [s.bbox for s in tp.separators if s.kind == "graphic"]
+        page.separators = [s for s in page.separators if s.kind != "graphic"]
+        results.append(PageResult(page, analyze_page(page, photos=photos, merge_rows=False)))
+        pred.pages.append(page)
+    assemble_edition(pred, results, lang)
+    return pred
+
+
+@pytest.mark.parametrize("edition,lang,matched", EDITIONS)
+def test_articles_from_perfect_lines(edition: str, lang: str, matched: float) -> None:
+    truth = model.load(SAMPLES / edition / "truth.json")
+    report = evaluate(truth, _from_truth_lines(truth, lang))
+    o = report.to_dict()["overall"]
+    assert o["matched_rate"] >= matched, o
+    assert o["body_cer"] <= 0.15, o
+    links = o["continuation_links"]
+    assert links["precision"] == 1.0 and links["recall"] >= 0.5, links
+    assert o["reading_order_distance"] <= 0.25, o
+
+
+def test_pages_out_of_order_give_the_same_articles() -> None:
+    truth = model.load(SAMPLES / "zh-daily-1" / "truth.json")
+    straight = _from_truth_lines(truth, "zh")
+    shuffled_truth = copy.deepcopy(truth)
+    shuffled_truth.pages.reverse()
+    shuffled = _from_truth_lines(shuffled_truth, "zh")
+
+    def key(ed: Edition) -> list[tuple[str, tuple[str, ...], tuple[int, ...]]]:
+        return sorted((a.headline, tuple(a.paragraphs), tuple(a.pages)) for a in ed.articles)
+
+    assert key(straight) == key(shuffled)
+
+
+@pytest.mark.slow
+def test_scanned_edition_end_to_end(tmp_path: Path) -> None:
+    from ocr_pipeline.api import convert
+    from ocr_pipeline.settings import ConvertSettings
+
+    result = convert([SAMPLES / "zh-daily-1" / "scanned"], tmp_path, ConvertSettings(lang="zh"))
+    assert result.exit_code == 0
+    pred = model.load(tmp_path / "scanned" / "edition.json")
+    truth = model.load(SAMPLES / "zh-daily-1" / "truth.json")
+    o = evaluate(truth, pred).to_dict()["overall"]
+    # Measured 5.0% body CER, 92.9% matched, links 1.0/1.0 (2026-11-27); the bounds leave room for
+    # ONNX Runtime builds that differ in the last digits.
+    assert o["body_cer"] <= 0.10, o
+    assert o["matched_rate"] >= 0.85, o
+    assert o["continuation_links"]["precision"] == 1.0 and o["continuation_links"]["recall"] == 1.0, o
