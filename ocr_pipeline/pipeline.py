@@ -142,7 +142,8 @@ class Converter:
         page.lines = lines
         page.separators = [Separator(id=f"s{i:03d}", kind=r.kind, bbox=r.bbox) for i, r in enumerate(found.rules, 1)]
         t = time.perf_counter()
-        articles = analyze_page(page, image=pre.image, regions=found.regions, photos=found.photos)
+        articles = analyze_page(page, image=pre.image, regions=found.regions, photos=found.photos,
+                                columns=found.columns)
         timing.layout += time.perf_counter() - t
         return PageResult(page, articles, pre.image)
 

@@ -29,7 +29,9 @@ def _bounds(page: Page, b: Block) -> tuple[float, float]:
     if b.columns is not None and page.columns:
         c0, c1 = b.columns
         x0, x1 = page.columns[c0][0], page.columns[c1][1]
-        if x0 <= b.bbox[0] + 5 and b.bbox[2] - 5 <= x1 + (x1 - x0) * 0.05:
+        # Only a column the block really fills (a misread grid would make every line look short).
+        fills = (b.bbox[2] - b.bbox[0]) >= 0.85 * (x1 - x0)
+        if fills and x0 <= b.bbox[0] + 5 and b.bbox[2] - 5 <= x1 + (x1 - x0) * 0.05:
             return (min(x0, b.bbox[0]), max(x1, b.bbox[2]))
     return (b.bbox[0], b.bbox[2])
 

@@ -285,7 +285,13 @@ def find_regions(gray: np.ndarray) -> RegionResult:
             )
         )
     rules = [Rule(kind, (x0 * inv, y0 * inv, x1 * inv, y1 * inv)) for kind, x0, y0, x1, y1 in rule_boxes]
-    columns = [(float(a * inv), float(b * inv)) for a, b in zip([0] + [g[1] for g in gutters], [g[0] for g in gutters] + [ink.shape[1]], strict=True)]
+    # The outer columns end where the text does, not at the paper's edge.
+    left_edge = int(segs[:, 0].min()) if len(segs) else 0
+    right_edge = int(segs[:, 2].max()) if len(segs) else ink.shape[1]
+    columns = [
+        (float(a * inv), float(b * inv))
+        for a, b in zip([left_edge] + [g[1] for g in gutters], [g[0] for g in gutters] + [right_edge], strict=True)
+    ]
     return RegionResult(regions=regions, rules=rules, char_height=ch * inv, photos=photos,
                         columns=columns if gutters else [])
 
