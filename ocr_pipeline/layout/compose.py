@@ -25,14 +25,15 @@ def _join_lines(lines: list[Line], lang: str) -> str:
 
 
 def _bounds(page: Page, b: Block) -> tuple[float, float]:
-    """The x-range the block is set in: its column(s) where known, so that a first-line indent shows."""
-    if b.columns is not None and page.columns:
-        c0, c1 = b.columns
-        x0, x1 = page.columns[c0][0], page.columns[c1][1]
-        # Only a column the block really fills (a misread grid would make every line look short).
-        fills = (b.bbox[2] - b.bbox[0]) >= 0.85 * (x1 - x0)
-        if fills and x0 <= b.bbox[0] + 5 and b.bbox[2] - 5 <= x1 + (x1 - x0) * 0.05:
-            return (min(x0, b.bbox[0]), max(x1, b.bbox[2]))
+    """The x-range the block is set in, against which indents and short lines are measured: the block's
+    own extent when it has lines enough to show it, else its column (so that the indent of a block of one
+    or two lines still shows), when the grid has one that fits."""
+    if len(b.line_ids) >= 3 or b.columns is None or not page.columns:
+        return (b.bbox[0], b.bbox[2])
+    c0, c1 = b.columns
+    x0, x1 = page.columns[c0][0], page.columns[c1][1]
+    if x0 - 5 <= b.bbox[0] and b.bbox[2] <= x1 + 5:
+        return (x0, x1)
     return (b.bbox[0], b.bbox[2])
 
 

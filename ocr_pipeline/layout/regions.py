@@ -285,9 +285,11 @@ def find_regions(gray: np.ndarray) -> RegionResult:
             )
         )
     rules = [Rule(kind, (x0 * inv, y0 * inv, x1 * inv, y1 * inv)) for kind, x0, y0, x1, y1 in rule_boxes]
-    # The outer columns end where the text does, not at the paper's edge.
-    left_edge = int(segs[:, 0].min()) if len(segs) else 0
-    right_edge = int(segs[:, 2].max()) if len(segs) else ink.shape[1]
+    # The outer columns end where the body text does, not at the paper's edge or a speck beside it.
+    sh, sw = segs[:, 3] - segs[:, 1], segs[:, 2] - segs[:, 0]
+    body = segs[(sh >= 0.5 * ch) & (sh <= 1.6 * ch) & (sw >= 1.5 * ch)]
+    left_edge = int(body[:, 0].min()) if len(body) else 0
+    right_edge = int(body[:, 2].max()) if len(body) else ink.shape[1]
     columns = [
         (float(a * inv), float(b * inv))
         for a, b in zip([left_edge] + [g[1] for g in gutters], [g[0] for g in gutters] + [right_edge], strict=True)
