@@ -353,7 +353,13 @@ def _write_whole(edition: Edition, out: Path, opts: ExportOptions, numbers: list
         for n in numbers:
             img = cache.cached_image(out, edition.id, n)
             if img.is_file():
-                atomic_write_bytes(staging / "pages" / img.name, img.read_bytes())
+                dest = staging / "pages" / img.name
+                dest.parent.mkdir(exist_ok=True)
+                try:
+                    # A hard link costs no space; the cache replaces its files (new inodes), never edits them.
+                    os.link(img, dest)
+                except OSError:
+                    atomic_write_bytes(dest, img.read_bytes())
         quality = write_edition(edition, staging, opts)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
