@@ -7,7 +7,8 @@ without OCR (``ocr-pipeline rebuild``). Page layout itself needs the page image 
 it, which are not cached: a change in page layout code needs ``--force``.
 
 ``OUT/.cache/<edition-id>/page-NN.json`` holds two JSON lines: first the page's *header* (input path,
-sha256 of the input bytes and page index, engine, model, version, settings, status, error), then the
+sha256 of the input bytes and page index, engine, model, version, settings, a fingerprint of the code of
+the page stages, status, error), then the
 payload. A resumed run reads only the first line to decide whether a page can be skipped. Files are written
 atomically, so a page is either cached completely or not at all; the cache, not the manifest, is what a
 resumed run trusts. ``OUT/manifest.json`` (all headers, per edition, plus the edition's outcome) and
@@ -44,7 +45,30 @@ _PAGE_SETTINGS = ("engine", "lang", "dpi", "device", "model_dir", "use_text_laye
                   "normalize", "max_pixels", "engine_extra")
 # Header fields that must be equal for a cached page to stand for a new one.
 _KEY_FIELDS = ("format", "sha256", "index", "kind", "source", "engine", "engine_version", "models", "settings",
-               "pipeline_version")
+               "pipeline_version", "code")
+
+
+# Parts of the package whose code does not change what OCR and page layout produce.
+_NOT_PAGE_CODE = ("batch", "cli", "evaluate", "export", "report", "samplegen")
+_CODE: dict[bool, str] = {}
+
+
+def code_fingerprint(*, page_stages: bool) -> str:
+    """sha256 over the package's own source files: those of ingest, preprocessing, OCR and page layout
+    (``page_stages``), or all of them (for an edition's outputs). The version number alone would keep a
+    stale cache across code changes between releases; hashing ~200 small files takes milliseconds."""
+    if page_stages not in _CODE:
+        root = Path(__file__).resolve().parents[1]
+        h = hashlib.sha256()
+        for f in sorted(root.rglob("*")):
+            rel = f.relative_to(root)
+            if not f.is_file() or f.suffix not in (".py", ".toml", ".html", ".js", ".css", ".json", ".xsd"):
+                continue
+            if page_stages and rel.parts[0] in _NOT_PAGE_CODE:
+                continue
+            h.update(str(rel).encode() + b"\0" + f.read_bytes() + b"\0")
+        _CODE[page_stages] = h.hexdigest()[:16]
+    return _CODE[page_stages]
 
 
 def page_settings(settings: ConvertSettings) -> dict[str, Any]:
@@ -118,6 +142,7 @@ def page_header(edition_id: str, number: int, src: PageSource, digest: str | Non
         "models": stamp.models,
         "settings": page_settings(settings),
         "pipeline_version": __version__,
+        "code": code_fingerprint(page_stages=True),
         "status": "pending",
         "error": "",
         "seconds": 0.0,

@@ -267,7 +267,7 @@ def _outputs_key(headers: list[dict[str, Any]], settings: ConvertSettings, expor
                  created: str) -> str:
     keyed = [{k: v for k, v in h.items() if k not in _RUN_FIELDS} for h in headers]
     data = {"pages": keyed, "layout": settings.layout, "lang": settings.lang, "export": repr(export_options),
-            "created": created, "version": __version__}
+            "created": created, "version": __version__, "code": cache.code_fingerprint(page_stages=False)}
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
