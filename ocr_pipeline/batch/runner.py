@@ -229,7 +229,8 @@ def run_batch(
             else:
                 run_pool(tasks, options.jobs, worker_settings(settings, options.jobs), out, recorded, done, stop,
                          page_timeout=options.page_timeout)
-            result.interrupted = stop()
+            # A Ctrl-C after the last page is not an interruption: everything was written.
+            result.interrupted = stop() and any(n > 0 for n in remaining.values())
             result.editions = [outcomes[e.id] for e in editions if e.id in outcomes]
         finally:
             runlog.close()
