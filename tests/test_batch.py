@@ -372,3 +372,22 @@ def test_kill_9_at_three_moments(clean, archive, tmp_path, fraction) -> None:
     code, _ = convert(str(archive), "-o", str(out))
     assert code == 10
     assert outputs(out) == outputs(out0)
+
+
+def test_library_convert_reports_every_page(clean, archive, tmp_path) -> None:
+    from ocr_pipeline.api import convert as api_convert
+
+    out0, _, _, _ = clean
+    out = tmp_path / "out"
+    shutil.copytree(out0, out)
+    seen: list[tuple[str, str, str]] = []
+    listed: list[str] = []
+    result = api_convert([archive], out, ConvertSettings(lang="zh"),
+                         on_editions=lambda eds: listed.extend(e.id for e in eds),
+                         on_page=lambda esrc, src, page: seen.append((esrc.id, src.path.name, page.status)))
+    assert result.exit_code == 10
+    assert sorted(listed) == ["ed-a", "ed-b", "ed-c", "locked"]
+    assert len(seen) == 8
+    assert ("ed-c", "page-02.png", "failed") in seen and ("ed-a", "page-01.png", "ok") in seen
+    assert {e.id: e.status for e in result.editions} == {"ed-a": "partial", "ed-b": "partial", "ed-c": "partial",
+                                                         "locked": "failure"}
