@@ -252,14 +252,36 @@ def test_options_validate() -> None:
         BatchOptions(page_timeout=-1)
 
 
-def _kill_and_resume(archive: Path, out: Path, logf: Path, moment: float, sig: int) -> subprocess.CompletedProcess:
+def _children(pid: int) -> list[int]:
+    kids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            kids.append(int(stat.parent.name))
+    return kids
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _kill_and_resume(archive: Path, out: Path, logf: Path, moment: float, sig: int,
+                     jobs: int = 1) -> tuple[subprocess.CompletedProcess, list[int]]:
+    """Run convert as a subprocess and send it ``sig`` after ``moment`` s; returns it and its children then."""
     cmd = [sys.executable, "-m", "ocr_pipeline", "convert", str(archive), "-o", str(out), "-q", "--log-file",
-           str(logf)]
+           str(logf), "--jobs", str(jobs)]
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(moment)
+    kids = _children(proc.pid)
     proc.send_signal(sig)
     stdout, stderr = proc.communicate(timeout=300)
-    return subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
+    return subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr), kids
 
 
 def _assert_no_partial_files(out: Path) -> None:
@@ -280,7 +302,7 @@ def test_kill_9_then_resume_gives_the_outputs_of_a_clean_run(clean, archive, tmp
     span = 2.0 + sum(seconds)  # a moment anywhere inside a run (start-up included)
     moment = random.Random().uniform(1.0, span)
     out = tmp_path / "out"
-    killed = _kill_and_resume(archive, out, tmp_path / "k.jsonl", moment, signal.SIGKILL)
+    killed, _ = _kill_and_resume(archive, out, tmp_path / "k.jsonl", moment, signal.SIGKILL)
     assert killed.returncode in (-9, 10), (moment, killed.stderr)
     if out.exists():
         _assert_no_partial_files(out)
@@ -361,12 +383,15 @@ def test_page_timeout_and_a_dead_worker(archive, tmp_path, caplog) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("fraction", [0.15, 0.5, 0.85])
-def test_kill_9_at_three_moments(clean, archive, tmp_path, fraction) -> None:
+@pytest.mark.parametrize(("fraction", "jobs"), [(0.15, 1), (0.5, 2), (0.85, 1)])
+def test_kill_9_at_three_moments(clean, archive, tmp_path, fraction, jobs) -> None:
     out0, logf0, _, _ = clean
     span = 2.0 + sum(e["seconds"] for e in log_lines(logf0) if e["event"] == "page")
     out = tmp_path / "out"
-    _kill_and_resume(archive, out, tmp_path / "k.jsonl", span * fraction, signal.SIGKILL)
+    _, kids = _kill_and_resume(archive, out, tmp_path / "k.jsonl", span * fraction, signal.SIGKILL, jobs)
+    time.sleep(1.0)
+    # Its workers die with it instead of writing on beside the resumed run.
+    assert not [k for k in kids if _alive(k)], "orphaned workers"
     if out.exists():
         _assert_no_partial_files(out)
     code, _ = convert(str(archive), "-o", str(out))

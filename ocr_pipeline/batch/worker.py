@@ -12,6 +12,7 @@ import multiprocessing as mp
 import multiprocessing.connection as mpc
 import os
 import signal
+import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -132,8 +133,22 @@ def run_inline(tasks: Iterable[PageTask], worker: PageWorker, done: Callable[[di
 
 # --- worker processes --------------------------------------------------------------------------------
 
+def _die_with_parent(parent: int) -> None:
+    """A worker whose parent was killed (kill -9) must not go on writing into OUT beside a resumed run."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
+
+
 def _worker_main(conn: mpc.Connection, settings: ConvertSettings, outdir: str, recorded_threads: int | None,
-                 log_level: int) -> None:
+                 log_level: int, parent: int) -> None:
+    _die_with_parent(parent)
     # Ctrl-C reaches the whole process group: the parent decides when to stop; a worker ends its page.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(level=log_level, format="%(levelname)s %(name)s: %(message)s")
@@ -183,7 +198,7 @@ def run_pool(tasks: Iterable[PageTask], jobs: int, settings: ConvertSettings, ou
     # spawn, not fork: the parent may hold threads (progress bar, engine libraries), and a forked child of a
     # threaded process can deadlock on a lock held at fork time.
     ctx = mp.get_context("spawn")
-    args = (settings, str(outdir), recorded_threads, logging.getLogger().getEffectiveLevel())
+    args = (settings, str(outdir), recorded_threads, logging.getLogger().getEffectiveLevel(), os.getpid())
     procs = [_Proc(ctx, args) for _ in range(min(jobs, len(queue)))]
     try:
         while True:
