@@ -62,7 +62,8 @@ def analyze_page(page: Page, image: np.ndarray | None = None, regions: list[BBox
     # Text "read" inside a picture is noise: it stays in page.lines but joins no block.
     lines = [ln for ln in lines if not any(_share_inside(ln.bbox, p) > 0.5 for p in photo_boxes)]
 
-    groups = build_blocks(lines, regions, stats, weights, merge_rows=merge_rows)
+    vrules = [s.bbox for s in page.separators if s.kind == "vrule"]
+    groups = build_blocks(lines, regions, stats, weights, merge_rows=merge_rows, vrules=vrules)
     blocks = []
     for g, role in groups:
         bbox = (min(ln.bbox[0] for ln in g), min(ln.bbox[1] for ln in g), max(ln.bbox[2] for ln in g),

@@ -100,12 +100,25 @@ def _merge_pair(a: Line, b: Line) -> Line:
     )
 
 
-def merge_row_pieces(lines: list[Line]) -> list[Line]:
-    """Join pieces of one printed line that sit side by side with a gap under about one text height."""
+def _rule_apart(a: Line, b: Line, vrules: list[BBox]) -> bool:
+    """A vertical rule stands in the gap between two pieces on one row."""
+    left, right = (a, b) if a.bbox[0] <= b.bbox[0] else (b, a)
+    y0, y1 = min(a.bbox[1], b.bbox[1]), max(a.bbox[3], b.bbox[3])
+    for r in vrules:
+        cx = (r[0] + r[2]) / 2
+        if left.bbox[2] - 2 <= cx <= right.bbox[0] + 2 and r[1] <= y1 and r[3] >= y0:
+            return True
+    return False
+
+
+def merge_row_pieces(lines: list[Line], vrules: list[BBox] | None = None) -> list[Line]:
+    """Join pieces of one printed line that sit side by side with a gap under about one text height,
+    unless a vertical rule stands between them (headlines of two articles side by side)."""
+    vrules = vrules or []
     out: list[Line] = []
     for ln in sorted(lines, key=lambda x: (x.bbox[1], x.bbox[0])):
         for i, prev in enumerate(out):
-            if _same_row(prev, ln):
+            if _same_row(prev, ln) and not _rule_apart(prev, ln, vrules):
                 gap = max(ln.bbox[0] - prev.bbox[2], prev.bbox[0] - ln.bbox[2])
                 if gap <= 1.2 * max(text_height(prev), text_height(ln)):
                     out[i] = _merge_pair(prev, ln)
@@ -146,7 +159,7 @@ def _line_role(ln: Line, left: float, right: float, stats: PageStats, weights: d
 
 def build_blocks(
     lines: list[Line], regions: list[BBox], stats: PageStats, weights: dict[str, float] | None = None,
-    *, merge_rows: bool = True,
+    *, merge_rows: bool = True, vrules: list[BBox] | None = None,
 ) -> list[tuple[list[Line], str]]:
     """Group lines into blocks, each with the role its lines showed ("folio", "jump", "subhead", "byline"
     or "" for running text).
@@ -173,7 +186,7 @@ def build_blocks(
     # Headline-size text spaced out wide (a masthead, a spaced title) can fall into several regions: its
     # pieces are joined across regions. Body text never is: a gutter can be as narrow as a word space.
     big = [ln for ln in lines if ln.id not in edge_ids and text_height(ln) >= 1.5 * stats.body_height]
-    joined = merge_row_pieces(big) if merge_rows else big
+    joined = merge_row_pieces(big, vrules) if merge_rows else big
     if len(joined) < len(big):
         keep = {ln.id for ln in joined}
         by_id = {ln.id: ln for ln in joined}
@@ -195,7 +208,7 @@ def build_blocks(
         if not bucket:
             continue
         if merge_rows:
-            bucket = merge_row_pieces(bucket)
+            bucket = merge_row_pieces(bucket, vrules)
         bucket.sort(key=lambda ln: (ln.bbox[1], ln.bbox[0]))
         left = min(ln.bbox[0] for ln in bucket)
         right = max(ln.bbox[2] for ln in bucket)

@@ -195,7 +195,8 @@ def _gutters(segs: np.ndarray, width: int, ch: float) -> list[tuple[int, int]]:
 
 
 def _grid_split(ink: np.ndarray, leaves: list[tuple[int, int, int, int]], ch: float,
-                gutters: list[tuple[int, int]], segs: np.ndarray) -> list[tuple[int, int, int, int]]:
+                gutters: list[tuple[int, int]], segs: np.ndarray,
+                vrules: list[tuple[int, int, int, int]] | None = None) -> list[tuple[int, int, int, int]]:
     """Split each region that straddles a gutter of the grid: text that really spans the gutter (headline
     type, a caption under a wide photo) keeps its own region; the rest is cut into column strips."""
     out: list[tuple[int, int, int, int]] = []
@@ -224,8 +225,10 @@ def _grid_split(ink: np.ndarray, leaves: list[tuple[int, int, int, int]], ch: fl
         for sx0, sy0, sx1, sy1 in sorted(spanning, key=lambda z: z[0]):  # left to right along each row
             for z in zones:
                 gap = max(sx0 - z[2], z[0] - sx1)
+                ruled = any(min(z[2], sx1) - 2 <= (r[0] + r[2]) / 2 <= max(z[0], sx0) + 2
+                            and r[1] <= max(z[3], sy1) + ch and r[3] >= min(z[1], sy0) for r in vrules or ())
                 if (min(z[3], sy1) - max(z[1], sy0) > 0.5 * min(z[3] - z[1], sy1 - sy0)
-                        and gap <= 1.5 * max(z[3] - z[1], sy1 - sy0)):
+                        and gap <= 1.5 * max(z[3] - z[1], sy1 - sy0) and not ruled):
                     z[0], z[1], z[2], z[3] = min(z[0], sx0), min(z[1], sy0), max(z[2], sx1), max(z[3], sy1)
                     break
             else:
@@ -270,7 +273,8 @@ def find_regions(gray: np.ndarray) -> RegionResult:
     _xy_cut(ink, (0, 0, ink.shape[1], ink.shape[0]), ch, out)
     segs = _segments(ink, ch)
     gutters = _gutters(segs, ink.shape[1], ch)
-    out = _grid_split(ink, out, ch, gutters, segs)
+    vrule_boxes = [(x0, y0, x1, y1) for kind, x0, y0, x1, y1 in rule_boxes if kind == "vrule"]
+    out = _grid_split(ink, out, ch, gutters, segs, vrule_boxes)
     out = _merge_stacked(out, ch)
     inv = 1.0 / scale
     pad = max(1.0, ch * 0.25)
