@@ -219,11 +219,13 @@ def _time_recognize(engine_name: str) -> Iterator[list[float]]:
 def run_toolkit(folder: Path, language: str, threads: int | None, outdir: Path) -> tuple[Edition, float, float]:
     """``convert`` the folder with default settings; returns the edition, OCR seconds and total seconds."""
     from ocr_pipeline.api import ConvertSettings, convert
+    from ocr_pipeline.batch import BatchOptions
 
     settings = ConvertSettings(lang=language, threads=threads)
     t = time.perf_counter()
     with _time_recognize(settings.engine) as calls:
-        result = convert([folder], outdir, settings)
+        # force: a benchmark must OCR every page, not take them from an earlier run's cache.
+        result = convert([folder], outdir, settings, batch=BatchOptions(force=True))
     total = time.perf_counter() - t
     outcome = result.editions[0]
     if outcome.outdir is None:

@@ -147,6 +147,20 @@ class Converter:
         timing.layout += time.perf_counter() - t
         return PageResult(page, articles, pre.image)
 
+    def convert_page_safely(self, src: PageSource, number: int) -> PageResult:
+        """``convert_page`` that never raises: a page that cannot be converted comes back as a failed
+        page (status "failed") with the reason, so that nothing on one page stops an edition or a run."""
+        try:
+            return self.convert_page(src, number)
+        except OcrPipelineError as exc:
+            log.warning("%s", exc)
+            return PageResult(failed_page(src, number, str(exc)))
+        except MemoryError:
+            return PageResult(failed_page(src, number, f"{src.path}: out of memory reading this page"))
+        except Exception as exc:  # the error is kept on the page and in the report
+            log.exception("page %s failed", src.label)
+            return PageResult(failed_page(src, number, f"{src.path}: internal error: {exc!r}"))
+
     def _read_text(self, src: PageSource) -> TextPage | None:
         s = self.settings
         if src.kind in ("alto", "page") or (src.kind == "pdf" and (s.engine == "pdf-text" or s.use_text_layer)):
@@ -197,16 +211,7 @@ class Converter:
         )
         results: list[PageResult] = []
         for number, src in enumerate(esrc.pages, 1):
-            try:
-                res = self.convert_page(src, number)
-            except OcrPipelineError as exc:
-                log.warning("%s", exc)
-                res = PageResult(_failed_page(src, number, str(exc)))
-            except MemoryError:
-                res = PageResult(_failed_page(src, number, f"{src.path}: out of memory reading this page"))
-            except Exception as exc:  # nothing on one page may stop the edition; the error is kept
-                log.exception("page %s failed", src.label)
-                res = PageResult(_failed_page(src, number, f"{src.path}: internal error: {exc!r}"))
+            res = self.convert_page_safely(src, number)
             results.append(res)
             edition.pages.append(res.page)
             if page_sink:
@@ -218,7 +223,8 @@ class Converter:
         return edition
 
 
-def _failed_page(src: PageSource, number: int, message: str) -> Page:
+def failed_page(src: PageSource, number: int, message: str) -> Page:
+    """The record of a page that could not be converted."""
     return Page(number=number, source=src.path.name, width=0, height=0, source_index=src.index,
                 status="failed", errors=[message])
 

@@ -78,3 +78,16 @@ def test_unknown_keys_are_ignored_for_forward_compatibility() -> None:
     data["future_field"] = 1
     data["articles"][0]["another"] = {"x": 1}
     assert model.from_dict(Edition, data) == make_edition()
+
+
+def test_outputs_get_the_usual_file_mode(tmp_path) -> None:
+    import os
+    import stat
+
+    from ocr_pipeline.util.fs import atomic_write_text
+
+    umask = os.umask(0)
+    os.umask(umask)
+    atomic_write_text(tmp_path / "a.txt", "x")
+    # Not mkstemp's owner-only 0600: what open() would give under the process umask (0644 under 022).
+    assert stat.S_IMODE((tmp_path / "a.txt").stat().st_mode) == 0o666 & ~umask

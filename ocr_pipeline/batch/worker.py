@@ -23,7 +23,6 @@ from typing import Any
 from ocr_pipeline.batch import cache
 from ocr_pipeline.errors import OcrPipelineError
 from ocr_pipeline.ingest.types import PageSource
-from ocr_pipeline.model import Page
 from ocr_pipeline.settings import ConvertSettings
 
 log = logging.getLogger(__name__)
@@ -38,11 +37,6 @@ class PageTask:
     @property
     def label(self) -> str:
         return f"{self.header['edition']} page {self.header['page']} ({self.src.label})"
-
-
-def failed_page(src: PageSource, number: int, message: str) -> Page:
-    return Page(number=number, source=src.path.name, width=0, height=0, source_index=src.index,
-                status="failed", errors=[message])
 
 
 class PageWorker:
@@ -64,20 +58,9 @@ class PageWorker:
             log.debug("engine not loaded: %s", exc)
 
     def run(self, task: PageTask) -> dict[str, Any]:
-        from ocr_pipeline.pipeline import PageResult
-
         src, number = task.src, task.header["page"]
         t = time.perf_counter()
-        try:
-            res = self.converter.convert_page(src, number)
-        except OcrPipelineError as exc:
-            log.warning("%s", exc)
-            res = PageResult(failed_page(src, number, str(exc)))
-        except MemoryError:
-            res = PageResult(failed_page(src, number, f"{src.path}: out of memory reading this page"))
-        except Exception as exc:  # nothing on one page may stop the run; the error is kept
-            log.exception("page %s failed", src.label)
-            res = PageResult(failed_page(src, number, f"{src.path}: internal error: {exc!r}"))
+        res = self.converter.convert_page_safely(src, number)
         for step in res.page.provenance:
             if step.stage == "ocr" and "threads" in step.settings:
                 step.settings["threads"] = self.recorded_threads
@@ -116,6 +99,8 @@ def record_failure(outdir: Path, task: PageTask, reason: str) -> dict[str, Any]:
     """Cache a page that a worker could not report on (timeout, worker died) as failed."""
     number = task.header["page"]
     header = dict(task.header, status="failed", error=reason)
+    from ocr_pipeline.pipeline import failed_page
+
     cache.write_page(outdir, header, failed_page(task.src, number, reason), [])
     return header
 
