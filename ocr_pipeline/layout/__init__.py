@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ocr_pipeline.model import BBox, Line, Page, Separator
+from ocr_pipeline.model import BBox, Block, Line, Page, Separator
 
 if TYPE_CHECKING:
     from ocr_pipeline.layout.articles import PageArticle
@@ -64,7 +64,7 @@ def analyze_page(page: Page, image: np.ndarray | None = None, regions: list[BBox
 
     vrules = [s.bbox for s in page.separators if s.kind == "vrule"]
     groups = build_blocks(lines, regions, stats, weights, merge_rows=merge_rows, vrules=vrules)
-    blocks = []
+    blocks: list[Block] = []
     for g, role in groups:
         bbox = (min(ln.bbox[0] for ln in g), min(ln.bbox[1] for ln in g), max(ln.bbox[2] for ln in g),
                 max(ln.bbox[3] for ln in g))
@@ -76,8 +76,6 @@ def analyze_page(page: Page, image: np.ndarray | None = None, regions: list[BBox
         blocks.append(make_block(len(blocks) + 1, kind, g))
     _extend_captions(blocks, stats.body_height)
     for p in photo_boxes:
-        from ocr_pipeline.model import Block
-
         blocks.append(Block(id=f"b{len(blocks) + 1:03d}", kind="photo", bbox=p))
     page.blocks = blocks
     if grid:
@@ -125,7 +123,7 @@ def _is_piece_of(ln: Line, merged: Iterable[Line], covered: set[str]) -> bool:
     return any(m.id != ln.id and _share_inside(ln.bbox, m.bbox) > 0.9 and ln.text.strip() in m.text for m in merged)
 
 
-def _extend_captions(blocks: list, body_h: float) -> None:
+def _extend_captions(blocks: list[Block], body_h: float) -> None:
     """A short block right under a caption, within its width, finishes that caption (the credit line
     "■本报记者 … 摄" often stands apart)."""
     for b in sorted(blocks, key=lambda b: b.bbox[1]):

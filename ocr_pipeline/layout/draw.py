@@ -44,6 +44,7 @@ def render_layout(page: Page, image: np.ndarray | None, max_width: int = 1600) -
     sx = base.width / w
     over = Image.new("RGBA", base.size, (0, 0, 0, 0))
     d = ImageDraw.Draw(over)
+    small: ImageFont.FreeTypeFont | ImageFont.ImageFont
     try:
         small = ImageFont.truetype(FONT, max(10, int(14 * scale / 0.5)))
     except OSError:
@@ -74,10 +75,10 @@ def render_layout(page: Page, image: np.ndarray | None, max_width: int = 1600) -
     bm = page.block_map()
     centres = []
     for i, bid in enumerate(page.reading_order, 1):
-        b = bm.get(bid)
-        if b is None:
+        ob = bm.get(bid)
+        if ob is None:
             continue
-        x0, y0, x1, y1 = box(b.bbox)
+        x0, y0, x1, y1 = box(ob.bbox)
         cx, cy = (x0 + x1) / 2, min(y0 + 28 * scale / 0.5, (y0 + y1) / 2)
         centres.append((cx, cy, i))
     for (ax, ay, _), (bx, by, _) in zip(centres, centres[1:], strict=False):

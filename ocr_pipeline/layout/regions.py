@@ -247,9 +247,9 @@ def _grid_split(ink: np.ndarray, leaves: list[tuple[int, int, int, int]], ch: fl
                 piece = ink[a:b, sx0:sx1]
                 if not piece.any():
                     continue
-                rows = np.flatnonzero(piece.any(axis=1))
-                cols = np.flatnonzero(piece.any(axis=0))
-                out.append((sx0 + int(cols[0]), a + int(rows[0]), sx0 + int(cols[-1]) + 1, a + int(rows[-1]) + 1))
+                ys_ink = np.flatnonzero(piece.any(axis=1))
+                xs_ink = np.flatnonzero(piece.any(axis=0))
+                out.append((sx0 + int(xs_ink[0]), a + int(ys_ink[0]), sx0 + int(xs_ink[-1]) + 1, a + int(ys_ink[-1]) + 1))
     return out
 
 
