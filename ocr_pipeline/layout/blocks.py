@@ -246,15 +246,17 @@ def classify_block(
     ratio = h / max(1.0, stats.body_height)
     w = [weights[ln.id] for ln in lines if ln.id in weights]
     heavy = bool(w) and stats.body_weight > 0 and float(np.mean(w)) > stats.body_weight * 1.25
-    top_band = bbox[3] <= stats.height * 0.07
-    bottom_band = bbox[1] >= stats.height * 0.94
+    # The running head / foot sits at the very edge, in body size or smaller (a jump head or a photo
+    # title just below it is type of its own).
+    top_band = bbox[3] <= stats.height * 0.05
+    bottom_band = bbox[1] >= stats.height * 0.95
     width_share = (bbox[2] - bbox[0]) / max(1, stats.width)
     if page_number == 1 and role != "folio":
         if stats.masthead_bottom > 0 and bbox[3] <= stats.masthead_bottom:
             return "masthead"
         if not stats.masthead_bottom and ratio >= 2.2 and bbox[3] <= stats.height * 0.16 and width_share >= 0.2:
             return "masthead"
-    if len(lines) <= 2 and (top_band or bottom_band) and ratio < 1.6 and (_FOLIO.search(text) or len(text) <= 40):
+    if len(lines) <= 2 and (top_band or bottom_band) and ratio < 1.3 and (_FOLIO.search(text) or len(text) <= 40):
         return "folio"
     from ocr_pipeline.layout.jumps import is_jump_line
 
