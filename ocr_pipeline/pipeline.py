@@ -251,23 +251,28 @@ _MONTHS = ("january february march april may june july august september october 
 
 
 def _edition_metadata(edition: Edition) -> None:
-    """Title from page 1's masthead, date from the first date printed in a masthead or folio."""
+    """Title from the masthead (the row of its largest type, left to right), date from the first date
+    printed in a masthead or folio."""
     for page in edition.pages:
         lm = page.line_map()
+        heads = [ln for b in page.blocks if b.kind == "masthead" for ln in (lm.get(i) for i in b.line_ids) if ln]
+        if heads and not edition.title:
+            top = max(heads, key=lambda ln: ln.bbox[3] - ln.bbox[1])
+            title = [ln for ln in heads if top.bbox[1] <= (ln.bbox[1] + ln.bbox[3]) / 2 <= top.bbox[3]]
+            title.sort(key=lambda ln: ln.bbox[0])
+            sep = "" if edition.language.split("-")[0] in ("zh", "ja", "ko") else " "
+            edition.title = sep.join(ln.text.strip() for ln in title)
         for b in page.blocks:
-            if b.kind not in ("masthead", "folio"):
+            if b.kind not in ("masthead", "folio") or edition.date:
                 continue
             text = " ".join(lm[i].text for i in b.line_ids if i in lm)
-            if b.kind == "masthead" and not edition.title:
-                edition.title = text.strip()
-            if not edition.date:
-                m = _DATE_ZH.search(text)
-                if m:
-                    edition.date = f"{int(m[1]):04d}-{int(m[2]):02d}-{int(m[3]):02d}"
-                m2 = _DATE_EN.search(text)
-                if m2 and not edition.date:
-                    month = _MONTHS.index(m2[1].lower()) + 1
-                    edition.date = f"{int(m2[3]):04d}-{month:02d}-{int(m2[2]):02d}"
+            m = _DATE_ZH.search(text)
+            if m:
+                edition.date = f"{int(m[1]):04d}-{int(m[2]):02d}-{int(m[3]):02d}"
+            m2 = _DATE_EN.search(text)
+            if m2 and not edition.date:
+                month = _MONTHS.index(m2[1].lower()) + 1
+                edition.date = f"{int(m2[3]):04d}-{month:02d}-{int(m2[2]):02d}"
 
 
 def _page_from_text(src: PageSource, number: int, tp: TextPage) -> Page:
