@@ -258,7 +258,9 @@ def _edition_metadata(edition: Edition) -> None:
         heads = [ln for b in page.blocks if b.kind == "masthead" for ln in (lm.get(i) for i in b.line_ids) if ln]
         if heads and not edition.title:
             top = max(heads, key=lambda ln: ln.bbox[3] - ln.bbox[1])
-            title = [ln for ln in heads if top.bbox[1] <= (ln.bbox[1] + ln.bbox[3]) / 2 <= top.bbox[3]]
+            tall = 0.5 * (top.bbox[3] - top.bbox[1])
+            title = [ln for ln in heads if top.bbox[1] <= (ln.bbox[1] + ln.bbox[3]) / 2 <= top.bbox[3]
+                     and ln.bbox[3] - ln.bbox[1] >= tall]  # not the dates and issue number set beside it
             title.sort(key=lambda ln: ln.bbox[0])
             sep = "" if edition.language.split("-")[0] in ("zh", "ja", "ko") else " "
             edition.title = sep.join(ln.text.strip() for ln in title)
