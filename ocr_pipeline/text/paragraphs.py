@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import statistics
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -64,6 +65,12 @@ class Piece:
     block_id: str | None = None
     start_evidence: str = ""
     end_evidence: str = ""
+    # The first line was measured and is not indented: a continuation where the paper indents paragraphs
+    # (known at the article's level, from its other pieces), even where this block never indents.
+    unindented: bool = False
+    # One unindented CJK line without final punctuation that the next line's indent closes: a crosshead
+    # set full width, when the text before it ends a sentence.
+    heading_like: bool = False
 
 
 @dataclass(slots=True)
@@ -105,6 +112,57 @@ def _units(text: str) -> float:
     return sum(1.0 if is_cjk_char(ch) else 0.5 for ch in text) or 1.0
 
 
+@dataclass(slots=True)
+class _Row:
+    """One printed line: the OCR lines that share its baseline (an engine may cut a justified line into
+    words or phrases), left to right."""
+
+    bbox: tuple[float, float, float, float]
+    text: str
+    ids: list[str]
+
+    @property
+    def height(self) -> float:
+        return self.bbox[3] - self.bbox[1]
+
+
+def _rows(items: Sequence[tuple[Line, str]], join_lang: str) -> list[_Row]:
+    rows: list[list[tuple[Line, str]]] = []
+    for ln, t in items:
+        if rows:
+            y0 = min(r.bbox[1] for r, _ in rows[-1])
+            y1 = max(r.bbox[3] for r, _ in rows[-1])
+            overlap = min(y1, ln.bbox[3]) - max(y0, ln.bbox[1])
+            if overlap >= 0.5 * min(y1 - y0, ln.bbox[3] - ln.bbox[1]):
+                rows[-1].append((ln, t))
+                continue
+        rows.append([(ln, t)])
+    out = []
+    for members in rows:
+        members.sort(key=lambda m: m[0].bbox[0])
+        text = members[0][1]
+        for _, t in members[1:]:
+            text = join_text(text, t, join_lang)
+        bbox = (
+            min(m[0].bbox[0] for m in members),
+            min(m[0].bbox[1] for m in members),
+            max(m[0].bbox[2] for m in members),
+            max(m[0].bbox[3] for m in members),
+        )
+        out.append(_Row(bbox, text, [m[0].id for m in members]))
+    return out
+
+
+def _edge(values: Sequence[float], tol: float, *, outer_is_max: bool) -> float | None:
+    """The outermost value that another row also reaches (within ``tol``): the text edge of a block, robust
+    to a single line that strays past it (an OCR line run across the gutter into the next column)."""
+    ordered = sorted(values, reverse=outer_is_max)
+    for v in ordered:
+        if sum(1 for w in values if abs(w - v) <= tol) >= 2:
+            return v
+    return None
+
+
 def build_pieces(
     lines: Sequence[Line],
     lang: str | None = "zh",
@@ -116,7 +174,8 @@ def build_pieces(
     """Split the ordered lines of one text block into paragraph pieces by geometry.
 
     ``bounds``: the (x0, x1) of the column or block the lines are set in; without it the lines' own extent
-    is used, so the indent of a one-line block cannot be measured.
+    is used, so the indent of a one-line block cannot be measured. With three rows or more, the edges the
+    rows themselves share take precedence (a block's box may be widened by a stray line).
     """
     cfg = settings or ParagraphSettings()
     items = [(ln, strip_edge_artifacts(ln.text).strip()) for ln in lines]
@@ -124,47 +183,62 @@ def build_pieces(
     if not items:
         return []
     cjk = _cjk_text(lang, [t for _, t in items])
-    x0s = [ln.bbox[0] for ln, _ in items]
-    x1s = [ln.bbox[2] for ln, _ in items]
-    left = bounds[0] if bounds else min(x0s)
-    right = bounds[1] if bounds else max(x1s)
-    width = max(right - left, 1.0)
-    h_med = statistics.median(ln.bbox[3] - ln.bbox[1] for ln, _ in items) or 1.0
+    code = lang if lang else ("zh" if cjk else "en")
+    rows = _rows(items, code)
+    n = len(rows)
+    h_med = statistics.median(r.height for r in rows) or 1.0
 
-    # Character width from the widest lines (their text fills the line box); CJK in ideograph widths.
+    # Character width from the text itself: in CJK every ideograph takes the same width, so any line of a
+    # few characters measures it, full or not; Latin widths vary, so only long lines are used.
     samples = [
-        (ln.bbox[2] - ln.bbox[0]) / (_units(t) if cjk else max(len(t), 1))
-        for ln, t in items
-        if len(t) >= 4 and ln.bbox[2] >= right - 0.1 * width
+        (r.bbox[2] - r.bbox[0]) / (_units(r.text) if cjk else len(r.text))
+        for r in rows
+        if (_units(r.text) >= 3 if cjk else len(r.text) >= 8)
     ]
     cw = statistics.median(samples) if samples else (0.95 * h_med if cjk else 0.45 * h_med)
 
-    n = len(items)
+    x0s = [r.bbox[0] for r in rows]
+    x1s = [r.bbox[2] for r in rows]
+    left = bounds[0] if bounds else min(x0s)
+    right = bounds[1] if bounds else max(x1s)
+    if n >= 3:
+        tol = 0.5 * cw if cjk else 1.0 * cw
+        left = _edge(x0s, tol, outer_is_max=False) or left
+        right = _edge(x1s, tol, outer_is_max=True) or right
+    width = max(right - left, 1.0)
+
     indent_min = (cfg.indent_cjk if cjk else cfg.indent_latin) * cw
-    indented = [x0 - left >= indent_min for x0 in x0s]
+    margins = [(x0 - left, right - x1) for x0, x1 in zip(x0s, x1s, strict=True)]
+    # A line set in the middle of the column (a crosshead in a narrow column) is a paragraph of its own;
+    # consecutive centred lines are one heading.
+    centre_min, centre_tol = (0.4 * cw, 0.45 * cw) if cjk else (2.0 * cw, 1.0 * cw)
+    centred = [
+        min(lm, rm) >= centre_min and abs(lm - rm) <= max(centre_tol, 0.15 * (lm + rm)) for lm, rm in margins
+    ]
+    indented = [lm >= indent_min and not c for (lm, _), c in zip(margins, centred, strict=True)]
     # The indent of the first line can only be measured against another line or the given bounds.
-    reference = bounds is not None or any(x0 - left < indent_min for x0 in x0s[1:])
+    reference = bounds is not None or any(lm < indent_min for lm, _ in margins[1:])
     # English papers mark paragraphs by indents or by space; a block that never indents tells nothing
     # about its first line.
     indent_style = cjk or any(indented)
 
-    gaps = [items[i][0].bbox[1] - items[i - 1][0].bbox[3] for i in range(1, n)]
+    gaps = [rows[i].bbox[1] - rows[i - 1].bbox[3] for i in range(1, n)]
     normal_gap = statistics.median(gaps) if len(gaps) >= 2 else min(gaps, default=0.0)
     normal_gap = min(normal_gap, 0.6 * h_med) if len(gaps) < 3 else normal_gap
     gap_break = [False] + [g > normal_gap + cfg.gap * h_med for g in gaps]
 
     short = [False] * n
     end_known_last = True
-    for i, (ln, _) in enumerate(items):
-        slack = right - ln.bbox[2]
+    for i in range(n):
+        slack = margins[i][1]
         if cjk:
             short[i] = slack > cfg.short_cjk * cw
         elif i + 1 < n:
             # Ragged or justified: the line was ended on purpose if the next line's first word would have
             # fitted in the space left at its end.
-            nxt_ln, nxt_t = items[i + 1]
-            nxt_cw = (nxt_ln.bbox[2] - nxt_ln.bbox[0]) / max(len(nxt_t), 1)
-            first_word = nxt_t.split()[0] if nxt_t.split() else nxt_t
+            nxt = rows[i + 1]
+            nxt_cw = (nxt.bbox[2] - nxt.bbox[0]) / max(len(nxt.text), 1)
+            first_word = nxt.text.split()[0] if nxt.text.split() else nxt.text
             short[i] = slack > max(2 * cw, (len(first_word) + 1) * nxt_cw)
         else:
             short[i] = slack > cfg.short_last_latin * width
@@ -173,30 +247,37 @@ def build_pieces(
         end_known_last = True
 
     pieces: list[Piece] = []
-    cur_lines: list[tuple[Line, str]] = []
-    starts = indented[0]
-    start_known = reference and (indent_style or indented[0])
-    start_ev = "indent" if indented[0] else ("no indent" if start_known else "start unknown")
+    cur: list[_Row] = []
+    starts = indented[0] or centred[0]
+    start_known = (reference and (indent_style or indented[0])) or centred[0]
+    start_ev = (
+        "centred" if centred[0]
+        else "indent" if indented[0] else ("no indent" if start_known else "start unknown")
+    )
+    unindented = reference and not starts
 
     def flush(ends: bool, end_known: bool, end_ev: str) -> None:
-        text = cur_lines[0][1]
-        for _, t in cur_lines[1:]:
-            text = join_text(text, t, lang if lang else ("zh" if cjk else "en"))
+        text = cur[0].text
+        for r in cur[1:]:
+            text = join_text(text, r.text, code)
         pieces.append(
             Piece(
                 text=text,
                 starts_paragraph=starts,
                 ends_paragraph=ends,
-                line_ids=[ln.id for ln, _ in cur_lines],
+                line_ids=[i for r in cur for i in r.ids],
                 start_known=start_known,
                 end_known=end_known,
                 block_id=block_id,
                 start_evidence=start_ev,
                 end_evidence=end_ev,
+                unindented=unindented,
+                heading_like=cjk and len(cur) == 1 and not starts and ends and end_ev == "indent"
+                and not _ends_with_punct(text),
             )
         )
 
-    for i, item in enumerate(items):
+    for i, row in enumerate(rows):
         if i > 0:
             reasons = []
             if short[i - 1]:
@@ -205,14 +286,24 @@ def build_pieces(
                 reasons.append("indent")
             if gap_break[i]:
                 reasons.append("vertical gap")
+            if centred[i] != centred[i - 1]:
+                reasons.append("centred")
             if reasons:
                 flush(True, True, "+".join(reasons))
-                cur_lines = []
-                starts, start_known, start_ev = True, True, "+".join(reasons)
-        cur_lines.append(item)
-    last_ev = "short last line" if short[-1] else ("full last line" if end_known_last else "end unknown")
-    flush(short[-1], end_known_last, last_ev)
+                cur = []
+                starts, start_known, start_ev, unindented = True, True, "+".join(reasons), False
+        cur.append(row)
+    if centred[-1]:
+        last_ev = "centred"
+    else:
+        last_ev = "short last line" if short[-1] else ("full last line" if end_known_last else "end unknown")
+    flush(short[-1] or centred[-1], end_known_last or centred[-1], last_ev)
     return pieces
+
+
+def _ends_with_punct(text: str) -> bool:
+    t = text.rstrip()
+    return bool(t) and (unicodedata.category(t[-1])[0] == "P")
 
 
 def _context(left: str, right: str, width: int = 10) -> str:
@@ -227,11 +318,19 @@ def merge_pieces_detailed(pieces: Sequence[Piece], lang: str | None = "zh") -> M
     paragraphs: list[str] = [pieces[0].text]
     line_ids: list[list[str]] = [list(pieces[0].line_ids)]
     decisions: list[JoinDecision] = []
+    # Whether this text marks its paragraphs by indents: then an unindented first line continues, even in a
+    # block too short to show an indent of its own.
+    indents = any(p.start_known and p.starts_paragraph and "indent" in p.start_evidence for p in pieces)
     for k in range(len(pieces) - 1):
         left, right = pieces[k], pieces[k + 1]
         current = paragraphs[-1]
         end_vote = (1 if left.ends_paragraph else -1) if left.end_known else 0
-        start_vote = (1 if right.starts_paragraph else -1) if right.start_known else 0
+        if right.start_known:
+            start_vote = 1 if right.starts_paragraph else -1
+        else:
+            start_vote = -1 if indents and right.unindented else 0
+        if right.heading_like and ends_sentence(current, code):
+            start_vote = 1
         evidence = [f"left: {left.end_evidence or '?'}", f"right: {right.start_evidence or '?'}"]
         sentence = ends_sentence(current, code)
         join: bool
