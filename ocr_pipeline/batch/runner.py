@@ -21,7 +21,7 @@ from ocr_pipeline import __version__
 from ocr_pipeline.batch import cache
 from ocr_pipeline.batch.lock import RunLock
 from ocr_pipeline.batch.worker import PageTask, PageWorker, run_inline, run_pool, worker_settings
-from ocr_pipeline.errors import ConfigError, OcrPipelineError
+from ocr_pipeline.errors import ConfigError, MissingDependencyError, OcrPipelineError
 from ocr_pipeline.export.options import ExportOptions
 from ocr_pipeline.ingest.types import EditionSource
 from ocr_pipeline.model import Edition, ProcessingStep
@@ -42,17 +42,24 @@ class BatchOptions:
     retry_failed: bool = False  # redo the pages recorded as failed (unchanged ones are otherwise skipped)
     page_timeout: float | None = None  # seconds; needs worker processes, so it implies a pool of >= 1
     log_file: Path | None = None  # JSON lines: one per page and one per edition
-    executor: str = "local"
+    executor: str = "local"  # "local" worker processes, or "ray" actors (see batch.ray_executor)
+    ray_address: str | None = None  # a running Ray cluster; None starts a local Ray with `jobs` CPUs
 
     def __post_init__(self) -> None:
         if self.jobs < 1:
             raise ConfigError("--jobs must be at least 1")
         if self.page_timeout is not None and self.page_timeout <= 0:
             raise ConfigError("--page-timeout must be a positive number of seconds")
+        if self.executor not in ("local", "ray"):
+            raise ConfigError(f"unknown executor {self.executor!r}; use local or ray")
+        if self.ray_address is not None and self.executor != "ray":
+            raise ConfigError("--ray-address needs --executor ray")
         if self.executor == "ray":
-            raise ConfigError("--executor ray is not available yet; use the local executor (--jobs N)")
-        if self.executor != "local":
-            raise ConfigError(f"unknown executor {self.executor!r}; use local")
+            from ocr_pipeline.batch.ray_executor import EXTRA_HINT, ray_available
+
+            # Said now, not after the archive has been hashed.
+            if not ray_available():
+                raise MissingDependencyError(f"--executor ray needs Ray, which is not installed; {EXTRA_HINT}")
 
 
 @dataclass(slots=True)
@@ -224,7 +231,12 @@ def run_batch(
                     finish(eid)
 
             recorded = settings.threads
-            if options.jobs == 1 and options.page_timeout is None:
+            if options.executor == "ray":
+                from ocr_pipeline.batch.ray_executor import run_ray
+
+                run_ray(tasks, options.jobs, settings, out, recorded, done, stop, address=options.ray_address,
+                        page_timeout=options.page_timeout)
+            elif options.jobs == 1 and options.page_timeout is None:
                 run_inline(tasks, PageWorker(settings, out, recorded), done, stop)
             else:
                 run_pool(tasks, options.jobs, worker_settings(settings, options.jobs), out, recorded, done, stop,

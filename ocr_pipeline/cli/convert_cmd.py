@@ -39,13 +39,17 @@ from ocr_pipeline.engines import DEFAULT_ENGINE, REGISTRY
 @click.option("--log-file", type=click.Path(path_type=Path), default=None,
               help="Append a JSON line per page and per edition to this file.")
 @click.option("--executor", default="local", show_default=True, type=click.Choice(["local", "ray"]),
-              help="Where pages run: local worker processes (ray is not available yet).")
+              help="Where pages run: local worker processes, or actors on a Ray cluster (needs the ray extra).")
+@click.option("--ray-address", default=None, metavar="HOST:PORT",
+              help="With --executor ray: a running Ray cluster (e.g. HEAD:6379); default: start a local Ray "
+                   "with --jobs CPUs. OUTPUT and INPUTS must be on a filesystem every node sees.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
 def convert(ctx: click.Context, inputs: tuple[Path, ...], outdir: Path, engine: str, lang: str, dpi: int,
             threads: int | None, device: str, model_dir: Path | None, no_text_layer: bool, no_deskew: bool,
             layout: str, fail_under: float | None, jobs: int, force: bool, retry_failed: bool,
-            page_timeout: float | None, log_file: Path | None, executor: str, quiet: bool) -> None:
+            page_timeout: float | None, log_file: Path | None, executor: str, ray_address: str | None,
+            quiet: bool) -> None:
     """Convert newspaper pages into articles and text.
 
     INPUTS are a PDF, a folder of page images, several page files (one edition), ALTO or PAGE XML files,
@@ -70,7 +74,7 @@ def convert(ctx: click.Context, inputs: tuple[Path, ...], outdir: Path, engine: 
                                model_dir=str(model_dir) if model_dir else None, use_text_layer=not no_text_layer,
                                deskew=not no_deskew, layout=layout)
     options = BatchOptions(jobs=jobs, force=force, retry_failed=retry_failed, page_timeout=page_timeout,
-                           log_file=log_file, executor=executor)
+                           log_file=log_file, executor=executor, ray_address=ray_address)
     bar = None
     show = not quiet and sys.stderr.isatty()
     failures = 0
