@@ -14,6 +14,7 @@ report can show the places where text may have been lost.
 from __future__ import annotations
 
 import logging
+import math
 import statistics
 import unicodedata
 from collections.abc import Sequence
@@ -112,6 +113,11 @@ def _units(text: str) -> float:
     return sum(1.0 if is_cjk_char(ch) else 0.5 for ch in text) or 1.0
 
 
+# CJK punctuation whose glyph sits at one side of its cell (the other half is blank).
+_OPENING = "“‘《（「『【〔〈"
+_TRAILING = "，。、；：！？”’》）」』】〕〉"
+
+
 @dataclass(slots=True)
 class _Row:
     """One printed line: the OCR lines that share its baseline (an engine may cut a justified line into
@@ -154,12 +160,14 @@ def _rows(items: Sequence[tuple[Line, str]], join_lang: str) -> list[_Row]:
 
 
 def _edge(values: Sequence[float], tol: float, *, outer_is_max: bool) -> float | None:
-    """The outermost value that another row also reaches (within ``tol``): the text edge of a block, robust
-    to a single line that strays past it (an OCR line run across the gutter into the next column)."""
-    ordered = sorted(values, reverse=outer_is_max)
-    for v in ordered:
-        if sum(1 for w in values if abs(w - v) <= tol) >= 2:
-            return v
+    """The text edge of a block from its rows' ends: the outermost cluster that a fair share of the rows
+    reach (within ``tol``), robust to a single line that strays past it (an OCR line run across the gutter
+    into the next column, a box widened by a speck)."""
+    need = max(2, math.ceil(0.25 * len(values)))
+    for v in sorted(values, reverse=outer_is_max):
+        near = [w for w in values if abs(w - v) <= tol]
+        if len(near) >= need:
+            return statistics.median(near)
     return None
 
 
@@ -205,15 +213,31 @@ def build_pieces(
         tol = 0.5 * cw if cjk else 1.0 * cw
         left = _edge(x0s, tol, outer_is_max=False) or left
         right = _edge(x1s, tol, outer_is_max=True) or right
+    indent_min = (cfg.indent_cjk if cjk else cfg.indent_latin) * cw
+    if n == 2 and bounds is not None and cjk:
+        # Column bounds can be wider than a two-line block set across part of them (a caption under a
+        # photo): rows that share a left edge are not both indented, and a first row followed by an
+        # unindented one cannot have ended its paragraph, so the block's own edges hold.
+        tol = 0.5 * cw
+        if abs(x0s[0] - x0s[1]) <= tol:
+            left = min(x0s)
+        if x1s[0] > x1s[1] + tol and x0s[1] - left < indent_min and right - x1s[0] > cfg.short_cjk * cw:
+            right = x1s[0]
     width = max(right - left, 1.0)
 
-    indent_min = (cfg.indent_cjk if cjk else cfg.indent_latin) * cw
     margins = [(x0 - left, right - x1) for x0, x1 in zip(x0s, x1s, strict=True)]
     # A line set in the middle of the column (a crosshead in a narrow column) is a paragraph of its own;
     # consecutive centred lines are one heading.
     centre_min, centre_tol = (0.4 * cw, 0.45 * cw) if cjk else (2.0 * cw, 1.0 * cw)
+    # A scanned CJK line's box ends at the ink: an opening quote at its start or a comma at its end leaves
+    # about half a character of blank cell outside the box, which is not a margin.
+    ink = [
+        (lm - (0.5 * cw if cjk and r.text[0] in _OPENING else 0.0),
+         rm - (0.5 * cw if cjk and r.text[-1] in _TRAILING else 0.0))
+        for (lm, rm), r in zip(margins, rows, strict=True)
+    ]
     centred = [
-        min(lm, rm) >= centre_min and abs(lm - rm) <= max(centre_tol, 0.15 * (lm + rm)) for lm, rm in margins
+        min(lm, rm) >= centre_min and abs(lm - rm) <= max(centre_tol, 0.15 * (lm + rm)) for lm, rm in ink
     ]
     indented = [lm >= indent_min and not c for (lm, _), c in zip(margins, centred, strict=True)]
     # The indent of the first line can only be measured against another line or the given bounds.
