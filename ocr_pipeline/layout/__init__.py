@@ -75,6 +75,7 @@ def analyze_page(page: Page, image: np.ndarray | None = None, regions: list[BBox
         kind = classify_block(g, bbox, stats, weights, page.number, near_photo, role)
         blocks.append(make_block(len(blocks) + 1, kind, g))
     _extend_captions(blocks, stats.body_height)
+    blocks = _merge_stacked_blocks(blocks, stats.body_height)
     for p in photo_boxes:
         blocks.append(Block(id=f"b{len(blocks) + 1:03d}", kind="photo", bbox=p))
     page.blocks = blocks
@@ -136,3 +137,33 @@ def _extend_captions(blocks: list[Block], body_h: float) -> None:
             if -0.3 * body_h <= gap <= 0.8 * body_h and b.bbox[0] >= c.bbox[0] - body_h and b.bbox[2] <= c.bbox[2] + body_h:
                 b.kind = "caption"
                 break
+
+
+def _merge_stacked_blocks(blocks: list[Block], body_h: float) -> list[Block]:
+    """A headline set on two lines, or a caption with its credit line, is one block: lines of such a
+    block can come from different regions (one per line), so they are joined here, stacked closely over
+    the same columns."""
+    from ocr_pipeline.model import bbox_union
+
+    out: list[Block] = []
+    for b in sorted(blocks, key=lambda b: (b.bbox[1], b.bbox[0])):
+        for o in out:
+            if o.kind != b.kind or b.kind not in ("headline", "caption"):
+                continue
+            h = min(o.bbox[3] - o.bbox[1], b.bbox[3] - b.bbox[1]) / max(1, len(o.line_ids))
+            gap = b.bbox[1] - o.bbox[3]
+            overlap = min(o.bbox[2], b.bbox[2]) - max(o.bbox[0], b.bbox[0])
+            if -0.3 * h <= gap <= max(0.8 * h, 0.6 * body_h) and overlap >= 0.5 * min(
+                o.bbox[2] - o.bbox[0], b.bbox[2] - b.bbox[0]
+            ):
+                o.bbox = bbox_union([o.bbox, b.bbox])
+                o.line_ids = o.line_ids + b.line_ids
+                break
+        else:
+            out.append(b)
+    # Ids follow the page's order again after the joins.
+    order = {id(b): i for i, b in enumerate(blocks)}
+    out.sort(key=lambda b: order[id(b)])
+    for i, b in enumerate(out, 1):
+        b.id = f"b{i:03d}"
+    return out
