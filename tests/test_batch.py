@@ -244,8 +244,8 @@ def test_lock_refusal_through_the_command(tmp_path) -> None:
 
 
 def test_options_validate() -> None:
-    with pytest.raises(ConfigError, match="ray is not available yet"):
-        BatchOptions(executor="ray")
+    with pytest.raises(ConfigError, match="--ray-address needs --executor ray"):
+        BatchOptions(ray_address="head:6379")
     with pytest.raises(ConfigError):
         BatchOptions(jobs=0)
     with pytest.raises(ConfigError):

@@ -156,13 +156,15 @@ def run_ray(tasks: Iterable[PageTask], jobs: int, settings: ConvertSettings, out
                         slots[i] = _replace(ray, s, new_slot)
                 elif (page_timeout is not None and s.task is not None
                       and time.monotonic() - s.since > page_timeout):
-                    task = s.task
+                    task, ref = s.task, s.ref
                     log.warning("%s took more than %g s on %s; stopping its actor", task.label, page_timeout,
                                 s.node)
-                    s.task = s.ref = None
+                    slots[i] = _replace(ray, s, new_slot)
+                    # The kill is asynchronous: wait for it, or the page could still land in the cache after
+                    # (and over) its failure record.
+                    ray.wait([ref], timeout=10)
                     done(record_failure(out, task, f"{task.src.path}: timeout: page took more than "
                                                    f"{page_timeout:g} s"))
-                    slots[i] = _replace(ray, s, new_slot)
     finally:
         for s in slots:
             try:
