@@ -128,8 +128,11 @@ def merge_row_pieces(lines: list[Line], vrules: list[BBox] | None = None) -> lis
     return out
 
 
-def _line_role(ln: Line, left: float, right: float, stats: PageStats, weights: dict[str, float]) -> str:
-    """"jump", "subhead", "byline" for a line that must stand as a block of its own, else ""."""
+def _line_role(ln: Line, left: float, right: float, stats: PageStats, weights: dict[str, float],
+               prev: Line | None = None, prev_role: str = "") -> str:
+    """"jump", "subhead", "byline" for a line that must stand as a block of its own, else "".
+
+    ``prev``: the line above in the same region, and the role it got."""
     from ocr_pipeline.layout.jumps import is_jump_line
 
     text = ln.text.strip()
@@ -146,15 +149,27 @@ def _line_role(ln: Line, left: float, right: float, stats: PageStats, weights: d
         return ""
     w = weights.get(ln.id)
     heavy = w is not None and stats.body_weight > 0 and w > stats.body_weight * 1.3
-    char_w = h if is_cjk(text) else h * 0.5
+    cjk = is_cjk(text)
+    char_w = h if cjk else h * 0.5
     li, ri = ln.bbox[0] - left, right - ln.bbox[2]
     centred = li >= char_w * 0.8 and ri >= char_w * 0.8 and abs(li - ri) <= char_w * 1.2
     # Centring is the mark of a crosshead; weight alone is not (blur and noise thicken scanned strokes),
-    # except for a short, left-set Latin crosshead.
+    # except for a short, left-set Latin crosshead, or a heavy Chinese line right after a paragraph's end
+    # (a crosshead of two phrases fills a narrow column, so it cannot show its centring).
     if centred:
         return "subhead"
+    if prev_role == "subhead" and prev is not None and not _SENTENCE_END.search(prev.text.strip()):
+        # The second line of a crosshead broken in a narrow column: short and set apart like the first.
+        if (ln.bbox[2] - ln.bbox[0]) < 0.6 * (right - left) and li >= char_w * 0.5:
+            return "subhead"
     short = (ln.bbox[2] - ln.bbox[0]) < 0.75 * (right - left)
-    return "subhead" if heavy and short and not is_cjk(text) else ""
+    if heavy and short and not cjk:
+        return "subhead"
+    # Only between paragraphs: at the top of a region weight is no evidence (an opening line can be set
+    # bold, a region can start with a headline's tail).
+    after_paragraph = prev is not None and (
+        bool(_SENTENCE_END.search(prev.text.strip())) or right - prev.bbox[2] > 2 * char_w)
+    return "subhead" if heavy and cjk and after_paragraph and len(text) <= 16 else ""
 
 
 def build_blocks(
@@ -214,8 +229,10 @@ def build_blocks(
         right = max(ln.bbox[2] for ln in bucket)
         current: list[Line] = []
         current_role = ""
+        prev_line: Line | None = None
         for ln in bucket:
-            role = _line_role(ln, left, right, stats, weights) if len(bucket) > 1 else ""
+            role = _line_role(ln, left, right, stats, weights, prev_line, current_role) if len(bucket) > 1 else ""
+            prev_line = ln
             if current:
                 prev = current[-1]
                 h0, h1 = text_height(prev), text_height(ln)
