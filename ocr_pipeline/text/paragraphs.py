@@ -69,8 +69,8 @@ class Piece:
     # The first line was measured and is not indented: a continuation where the paper indents paragraphs
     # (known at the article's level, from its other pieces), even where this block never indents.
     unindented: bool = False
-    # One unindented CJK line without final punctuation that the next line's indent closes: a crosshead
-    # set full width, when the text before it ends a sentence.
+    # One line without final punctuation (CJK: full width, closed by the next line's indent; Latin: short,
+    # capitalised): a crosshead, when the text before it ends a sentence.
     heading_like: bool = False
 
 
@@ -296,8 +296,7 @@ def build_pieces(
                 start_evidence=start_ev,
                 end_evidence=end_ev,
                 unindented=unindented,
-                heading_like=cjk and len(cur) == 1 and not starts and ends and end_ev == "indent"
-                and not _ends_with_punct(text),
+                heading_like=_heading_like(cur, text, cjk, starts, ends, end_ev),
             )
         )
 
@@ -325,6 +324,17 @@ def build_pieces(
     return pieces
 
 
+def _heading_like(rows: Sequence[_Row], text: str, cjk: bool, starts: bool, ends: bool, end_ev: str) -> bool:
+    """One line without final punctuation that ends its piece: a crosshead when the text before it ends a
+    sentence. Chinese sets them full width or centred, so the next line's indent is what ends it; English
+    sets them flush left and short."""
+    if len(rows) != 1 or not ends or _ends_with_punct(text):
+        return False
+    if cjk:
+        return not starts and end_ev == "indent"
+    return "short" in end_ev and (text[:1].isupper() or text[:1].isdigit())
+
+
 def _ends_with_punct(text: str) -> bool:
     t = text.rstrip()
     return bool(t) and (unicodedata.category(t[-1])[0] == "P")
@@ -345,6 +355,7 @@ def merge_pieces_detailed(pieces: Sequence[Piece], lang: str | None = "zh") -> M
     # Whether this text marks its paragraphs by indents: then an unindented first line continues, even in a
     # block too short to show an indent of its own.
     indents = any(p.start_known and p.starts_paragraph and "indent" in p.start_evidence for p in pieces)
+    cjk = is_cjk_lang(code)
     for k in range(len(pieces) - 1):
         left, right = pieces[k], pieces[k + 1]
         current = paragraphs[-1]
@@ -355,6 +366,13 @@ def merge_pieces_detailed(pieces: Sequence[Piece], lang: str | None = "zh") -> M
             start_vote = -1 if indents and right.unindented else 0
         if right.heading_like and ends_sentence(current, code):
             start_vote = 1
+        elif (
+            cjk and end_vote == -1 and not _ends_with_punct(current)
+            and not any(w in right.start_evidence for w in ("indent", "centred"))
+        ):
+            # Chinese body text never ends a paragraph on a full line without punctuation: what follows
+            # continues it, whatever its block was taken for (a last line set apart by a taller OCR box).
+            start_vote = -1
         evidence = [f"left: {left.end_evidence or '?'}", f"right: {right.start_evidence or '?'}"]
         sentence = ends_sentence(current, code)
         join: bool
