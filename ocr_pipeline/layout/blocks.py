@@ -75,9 +75,14 @@ def _inside(b: BBox, r: BBox, slack: float = 2.0) -> bool:
 
 
 def _same_row(a: Line, b: Line) -> bool:
+    """Two pieces of one printed line: they overlap vertically and are of one size, or the smaller lies
+    within the height of the larger (a word without ascenders, like "to" or "one", boxes smaller)."""
     ha, hb = text_height(a), text_height(b)
     overlap = min(a.bbox[3], b.bbox[3]) - max(a.bbox[1], b.bbox[1])
-    return overlap >= 0.6 * min(ha, hb) and max(ha, hb) / max(1.0, min(ha, hb)) < 1.3
+    if overlap < 0.6 * min(ha, hb):
+        return False
+    ratio = max(ha, hb) / max(1.0, min(ha, hb))
+    return ratio < 1.3 or (ratio < 1.8 and overlap >= 0.95 * min(ha, hb))
 
 
 def _merge_pair(a: Line, b: Line) -> Line:
