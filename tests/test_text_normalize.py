@@ -83,3 +83,10 @@ def test_quote_at_the_edge_of_a_line_has_no_neighbour() -> None:
     assert normalize_text("'", "zh") in ("'", "‘", "’")
     assert normalize_text("'澜州'", "zh", headline=True) == "‘澜州’"
     assert normalize_text("说'", "zh").startswith("说")
+
+
+def test_dash_read_as_the_ideograph_one_in_latin_text() -> None:
+    from ocr_pipeline.text.normalize import normalize_text
+
+    assert normalize_text("PORT ALDER 一 Five years ago", "en") == "PORT ALDER — Five years ago"
+    assert normalize_text("澜州一中", "zh") == "澜州一中"

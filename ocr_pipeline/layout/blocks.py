@@ -20,6 +20,7 @@ _FOLIO = re.compile(
 )
 _BYLINE = re.compile(r"^\s*(By|BY|by)\s+\S|^\s*(本报记者|记者|通讯员|特约记者|实习生|文[/／]|本报评论员)")
 _CAPTION = re.compile(r"^\s*[■▲●◆□△▼]|(摄|供图|图片来源|资料图片)[)）]?\s*$|\b(Photo|Photograph)\b.*\b(by|for)\b|"
+                      r"\((Photos?|Photograph|Image|Credit)\s*:[^)]*\)?\s*$|"
                       r"^\s*(Above|Left|Right|Below|Top|Bottom)\s*[:,]", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[。！？；…!?.;:：”’\"')）]$")
 
@@ -205,7 +206,7 @@ def build_blocks(
 
     # Headline-size text spaced out wide (a masthead, a spaced title) can fall into several regions: its
     # pieces are joined across regions. Body text never is: a gutter can be as narrow as a word space.
-    big = [ln for ln in lines if ln.id not in edge_ids and text_height(ln) >= 1.5 * stats.body_height]
+    big = [ln for ln in lines if ln.id not in edge_ids and text_height(ln) >= 1.2 * stats.body_height]
     joined = merge_row_pieces(big, vrules) if merge_rows else big
     if len(joined) < len(big):
         keep = {ln.id for ln in joined}

@@ -134,7 +134,9 @@ def _xy_cut(
     hgaps = _gaps(row_profile, max(2.0, ch * 0.9, usual_gap * 1.8))
     # A gutter runs beside several lines; inside a single line (a headline) a wide gap is a word space.
     line_h = float(np.median([b - a for a, b in runs])) if runs else ch
-    min_vgap = max(2.0, ch * 0.45) if len(runs) >= 2 else max(2.0, ch * 0.45, line_h * 1.5)
+    # Word spaces can line up over two lines (a caption); from three lines on, a straight white gap is a
+    # gutter. Gutters of short regions are found by the page grid instead (_grid_split).
+    min_vgap = max(2.0, ch * 0.45) if len(runs) >= 3 else max(2.0, ch * 0.45, line_h * 1.5)
     vgaps = _gaps(col_profile, min_vgap)
     if hgaps:
         cuts = [y0] + [y0 + (a + b) // 2 for a, b in hgaps] + [y1]

@@ -152,6 +152,9 @@ def _drop_cjk_spaces(s: str, *, headline: bool) -> str:
     )
 
 
+_LATIN_DASH = re.compile(r"(?<=[A-Za-z0-9,.;:'\" ])一(?=[ A-Za-z0-9])")
+
+
 def normalize_text(s: str, lang: str | None = "zh", *, headline: bool = False) -> str:
     """Normalise one paragraph (or several, separated by newlines) of recognised text.
 
@@ -165,6 +168,9 @@ def normalize_text(s: str, lang: str | None = "zh", *, headline: bool = False) -
     code = base_lang(lang)
     if code in ("zh", "ja", ""):
         lines = [_normalize_cjk_line(line, headline=headline) for line in lines]
+    else:
+        # A dash read by a Chinese recognition model as the look-alike ideograph "一" ("PORT ALDER 一 Five").
+        lines = [_LATIN_DASH.sub("—", line) for line in lines]
     return "\n".join(lines)
 
 
