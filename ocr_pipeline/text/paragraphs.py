@@ -110,7 +110,7 @@ def _cjk_text(lang: str | None, texts: Sequence[str]) -> bool:
 
 def _units(text: str) -> float:
     """Width of a text in CJK character widths: Latin letters and digits are about half as wide."""
-    return sum(1.0 if is_cjk_char(ch) else 0.5 for ch in text) or 1.0
+    return sum(1.0 if is_cjk_char(ch) or unicodedata.east_asian_width(ch) in "WF" else 0.5 for ch in text) or 1.0
 
 
 # CJK punctuation whose glyph sits at one side of its cell (the other half is blank).
@@ -240,6 +240,12 @@ def build_pieces(
         min(lm, rm) >= centre_min and abs(lm - rm) <= max(centre_tol, 0.15 * (lm + rm)) for lm, rm in ink
     ]
     indented = [lm >= indent_min and not c for (lm, _), c in zip(margins, centred, strict=True)]
+    if cjk:
+        # A scanned line's box may reach into its own indent (detector padding, a narrow digit first):
+        # a full line that holds two characters fewer than the column does is indented all the same.
+        for i, ((lm, rm), r) in enumerate(zip(margins, rows, strict=True)):
+            if not indented[i] and not centred[i] and 0.3 * cw <= lm and rm <= 0.5 * cw:
+                indented[i] = (right - left) / cw - _units(r.text) >= 1.5
     # The indent of the first line can only be measured against another line or the given bounds.
     reference = bounds is not None or any(lm < indent_min for lm, _ in margins[1:])
     # English papers mark paragraphs by indents or by space; a block that never indents tells nothing
@@ -373,6 +379,10 @@ def merge_pieces_detailed(pieces: Sequence[Piece], lang: str | None = "zh") -> M
             # Chinese body text never ends a paragraph on a full line without punctuation: what follows
             # continues it, whatever its block was taken for (a last line set apart by a taller OCR box).
             start_vote = -1
+        if cjk and right.start_evidence == "no indent" and not _ends_with_punct(current):
+            # Chinese paragraphs always indent: an unindented line after text that stops without
+            # punctuation continues it, even where the text before was taken for a heading.
+            end_vote = start_vote = -1
         evidence = [f"left: {left.end_evidence or '?'}", f"right: {right.start_evidence or '?'}"]
         sentence = ends_sentence(current, code)
         join: bool
