@@ -173,6 +173,112 @@ def test_english_gap_style_block() -> None:
     assert not pieces[0].start_known  # the block never indents: its first line tells nothing
 
 
+def _zh_line(i: int, text: str, left_chars: float, *, x0: float = 100, y0: float = 100) -> Line:
+    left = x0 + left_chars * CW
+    top = y0 + i * PITCH
+    return Line(f"c{i}", (left, top, left + len(text) * CW, top + LINE_H), text)
+
+
+def test_zh_centred_crosshead_in_narrow_column() -> None:
+    # An eight-character column: a two-line crosshead set centred between two paragraphs.
+    rows = [
+        (2, "推行之初的不"), (0, "足四成，如今提"), (0, "高到九成。"),
+        (0.5, "从“要我分”到"), (1.5, "“我要分”"),
+        (2, "刚开始推行"), (0, "时，不少居民并不"), (0, "适应。"),
+    ]
+    lines = [_zh_line(i, t, ind) for i, (ind, t) in enumerate(rows)]
+    pieces = build_pieces(lines, "zh", bounds=(100, 100 + 8 * CW))
+    assert [p.text for p in pieces] == [
+        "推行之初的不足四成，如今提高到九成。", "从“要我分”到“我要分”", "刚开始推行时，不少居民并不适应。",
+    ]
+    assert "centred" in pieces[1].start_evidence and "centred" in pieces[1].end_evidence
+
+
+def test_zh_full_width_crosshead_between_blocks_stands_alone() -> None:
+    before = build_pieces(typeset_zh(["航线贡献明显，客流增长很快。"], chars=8), "zh", bounds=(100, 340))
+    head = build_pieces([_zh_line(0, "新航线带来新货源", 0, y0=800), _zh_line(1, "1月中旬，澜", 2, y0=800)],
+                        "zh", bounds=(100, 340))
+    assert head[0].heading_like and not head[1].heading_like
+    assert merge_pieces(before + head, "zh") == ["航线贡献明显，客流增长很快。", "新航线带来新货源", "1月中旬，澜"]
+
+
+def test_zh_stray_line_across_the_gutter_keeps_the_edge() -> None:
+    lines = typeset_zh(ZH_PARAGRAPHS)
+    # The OCR ran the second line on into the next column: its box and text reach far past the edge.
+    ln = lines[1]
+    lines[1] = Line(ln.id, (ln.bbox[0], ln.bbox[1], ln.bbox[2] + 12 * CW, ln.bbox[3]), ln.text + "隔壁栏目的几个字")
+    pieces = build_pieces(lines, "zh", bounds=(100, ln.bbox[2] + 12 * CW))
+    assert len(pieces) == len(ZH_PARAGRAPHS)
+    assert [p.text for p in pieces][1:] == ZH_PARAGRAPHS[1:]
+
+
+def test_zh_indent_from_character_count_when_the_box_reaches_into_it() -> None:
+    lines = typeset_zh(ZH_PARAGRAPHS[:2], chars=12)
+    second = next(i for i, ln in enumerate(lines) if ln.text.startswith("到了夏天"))
+    ln = lines[second]
+    # Detector padding: the indented line's box starts only 0.6 character widths in.
+    lines[second] = Line(ln.id, (100 + 0.6 * CW, ln.bbox[1], ln.bbox[2], ln.bbox[3]), ln.text)
+    assert [p.text for p in build_pieces(lines, "zh")] == ZH_PARAGRAPHS[:2]
+
+
+def test_zh_text_without_punctuation_continues_into_a_heading_block() -> None:
+    # A paragraph's last line taken for a subhead by layout (a taller OCR box): the full line before it
+    # stops mid-sentence, so the "subhead" continues it.
+    body = build_pieces(typeset_zh(["跑过大桥的时候正好太阳升起来，一下忘"], chars=10), "zh", bounds=(100, 400))
+    assert not body[-1].ends_paragraph
+    sub = Piece("了累。”", True, True, ["s1"])
+    assert merge_pieces([*body, sub], "zh") == ["跑过大桥的时候正好太阳升起来，一下忘了累。”"]
+
+
+def test_zh_two_line_caption_under_wide_column_bounds() -> None:
+    # A caption across part of a wide column span: its first line is full for the caption, not short.
+    first = "澜江滨江公园里的樱花竞相开放，吸引众多市民前来"
+    lines = [Line("k0", (850, 2600, 850 + len(first) * CW, 2630), first),
+             Line("k1", (850, 2640, 850 + 14 * CW, 2670), "踏青赏花。■本报记者周立摄")]
+    pieces = build_pieces(lines, "zh", bounds=(850, 2300))
+    assert [p.text for p in pieces] == [first + "踏青赏花。■本报记者周立摄"]
+
+
+def test_english_fragments_of_one_printed_line_are_one_row() -> None:
+    rows = ["After two years of", "restoration, the Gull", "Point Lighthouse Mu-", "seum will reopen."]
+    lines = [en_line(i, t) for i, t in enumerate(rows)]
+    # The engine cut the second line at its wide word spaces and listed the pieces out of order.
+    y = lines[1].bbox[1]
+    frags = [Line("f3", (50 + 17 * EN_CW, y - 2, 50 + 21 * EN_CW, y + 29), "Gull"),
+             Line("f2", (50 + 13 * EN_CW, y - 1, 50 + 16 * EN_CW, y + 30), "the"),
+             Line("f1", (50, y, 50 + 12 * EN_CW, y + 30), "restoration,")]
+    pieces = build_pieces([lines[0], *frags, *lines[2:]], "en", bounds=(50, 50 + 21 * EN_CW))
+    assert [p.text for p in pieces] == [
+        "After two years of restoration, the Gull Point Lighthouse Museum will reopen."
+    ]
+    assert pieces[0].line_ids[1:4] == ["f1", "f2", "f3"]
+
+
+def test_english_unindented_block_continues_where_the_paper_indents() -> None:
+    width = 50 + 26 * EN_CW
+    a = [en_line(0, "The game went on past", indent=2), en_line(1, "midnight with a walk and"),
+         en_line(2, "an error at first base.")]
+    a[2] = Line("e2", (50, a[2].bbox[1], width, a[2].bbox[3]), a[2].text)  # justified full line
+    b = [en_line(3, "Senior catcher Nolan Pruitt", x0=500), en_line(4, "then drove in the winner.", x0=500)]
+    b[0] = Line("e3", (500, b[0].bbox[1], 500 + 26 * EN_CW, b[0].bbox[3]), b[0].text)
+    pieces = build_pieces(a, "en", bounds=(50, width)) + build_pieces(b, "en", bounds=(500, 500 + 26 * EN_CW))
+    assert not pieces[1].start_known and pieces[1].unindented
+    assert len(merge_pieces(pieces, "en")) == 1
+
+
+def test_english_flush_left_crosshead_stands_alone() -> None:
+    width = 26 * EN_CW
+    a = [en_line(0, "The coach was pleased.", indent=2)]
+    head = [en_line(1, "On to state", x0=500)]
+    c = [en_line(2, "The Mariners advance to", x0=500, indent=2), en_line(3, "the semifinal.", x0=500)]
+    pieces = (build_pieces(a, "en", bounds=(50, 50 + width)) + build_pieces(head, "en", bounds=(500, 500 + width))
+              + build_pieces(c, "en", bounds=(500, 500 + width)))
+    assert pieces[1].heading_like
+    assert merge_pieces(pieces, "en") == [
+        "The coach was pleased.", "On to state", "The Mariners advance to the semifinal.",
+    ]
+
+
 def test_edge_artifacts_dropped_from_lines() -> None:
     lines = typeset_zh(["今天天气很好，我们一起去公园散步。"], chars=10)
     lines[1] = Line(lines[1].id, lines[1].bbox, lines[1].text + " |")
