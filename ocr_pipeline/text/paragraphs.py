@@ -227,7 +227,8 @@ def build_pieces(
 
     margins = [(x0 - left, right - x1) for x0, x1 in zip(x0s, x1s, strict=True)]
     # A line set in the middle of the column (a crosshead in a narrow column) is a paragraph of its own;
-    # consecutive centred lines are one heading.
+    # consecutive centred lines are one heading unless a sentence ends between them (a title, then its
+    # dateline).
     centre_min, centre_tol = (0.4 * cw, 0.45 * cw) if cjk else (2.0 * cw, 1.0 * cw)
     # A scanned CJK line's box ends at the ink: an opening quote at its start or a comma at its end leaves
     # about half a character of blank cell outside the box, which is not a margin.
@@ -315,7 +316,7 @@ def build_pieces(
                 reasons.append("indent")
             if gap_break[i]:
                 reasons.append("vertical gap")
-            if centred[i] != centred[i - 1]:
+            if centred[i] != centred[i - 1] or (centred[i] and ends_sentence(rows[i - 1].text, code)):
                 reasons.append("centred")
             if reasons:
                 flush(True, True, "+".join(reasons))
