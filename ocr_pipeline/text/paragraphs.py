@@ -342,6 +342,12 @@ def _heading_like(rows: Sequence[_Row], text: str, cjk: bool, starts: bool, ends
     return "short" in end_ev and (text[:1].isupper() or text[:1].isdigit())
 
 
+def _open_end(text: str) -> bool:
+    """Latin text that stops on a word, a number, a comma or a hyphen: not where a paragraph ends."""
+    t = text.rstrip()
+    return bool(t) and (t[-1].isalnum() or t[-1] in ",-–")
+
+
 def _ends_with_punct(text: str) -> bool:
     t = text.rstrip()
     return bool(t) and (unicodedata.category(t[-1])[0] == "P")
@@ -380,6 +386,14 @@ def merge_pieces_detailed(pieces: Sequence[Piece], lang: str | None = "zh") -> M
             # Chinese body text never ends a paragraph on a full line without punctuation: what follows
             # continues it, whatever its block was taken for (a last line set apart by a taller OCR box).
             start_vote = -1
+        if (
+            not cjk and _open_end(current) and not left.heading_like and not right.heading_like
+            and not any(w in right.start_evidence for w in ("indent", "centred"))
+        ):
+            # An English paragraph ends on a sentence mark; text that stops on a word or a comma goes on,
+            # wherever layout put the rest (a line cut at a wide word space, a body line taken for a
+            # subhead, a dateline on a line of its own).
+            end_vote = start_vote = -1
         if cjk and right.start_evidence == "no indent" and not _ends_with_punct(current):
             # Chinese paragraphs always indent: an unindented line after text that stops without
             # punctuation continues it, even where the text before was taken for a heading.
