@@ -240,7 +240,12 @@ def build_pieces(
     centred = [
         min(lm, rm) >= centre_min and abs(lm - rm) <= max(centre_tol, 0.15 * (lm + rm)) for lm, rm in ink
     ]
-    indented = [lm >= indent_min and not c for (lm, _), c in zip(margins, centred, strict=True)]
+    # Latin indents are an em or three; a line that starts much further in is the tail of a line whose
+    # head the engine cut off at a wide word space (and layout may have put elsewhere).
+    indent_max = math.inf if cjk else max(6.0 * cw, 0.2 * width)
+    indented = [
+        indent_min <= lm <= indent_max and not c for (lm, _), c in zip(margins, centred, strict=True)
+    ]
     if cjk:
         # A scanned line's box may reach into its own indent (detector padding, a narrow digit first):
         # a full line that holds two characters fewer than the column does is indented all the same.
@@ -339,7 +344,8 @@ def _heading_like(rows: Sequence[_Row], text: str, cjk: bool, starts: bool, ends
         return False
     if cjk:
         return not starts and end_ev == "indent"
-    return "short" in end_ev and (text[:1].isupper() or text[:1].isdigit())
+    # All capitals is a dateline ("PORT ALDER —"), run into the story.
+    return "short" in end_ev and (text[:1].isupper() or text[:1].isdigit()) and not text.isupper()
 
 
 def _open_end(text: str) -> bool:
@@ -388,11 +394,13 @@ def merge_pieces_detailed(pieces: Sequence[Piece], lang: str | None = "zh") -> M
             start_vote = -1
         if (
             not cjk and _open_end(current) and not left.heading_like and not right.heading_like
+            and (left.end_evidence or right.start_evidence)
             and not any(w in right.start_evidence for w in ("indent", "centred"))
         ):
             # An English paragraph ends on a sentence mark; text that stops on a word or a comma goes on,
             # wherever layout put the rest (a line cut at a wide word space, a body line taken for a
-            # subhead, a dateline on a line of its own).
+            # subhead, a dateline on a line of its own). Two pieces that layout built without geometry
+            # (subheads) may be a crosshead and the next paragraph's first line: left alone.
             end_vote = start_vote = -1
         if cjk and right.start_evidence == "no indent" and not _ends_with_punct(current):
             # Chinese paragraphs always indent: an unindented line after text that stops without
