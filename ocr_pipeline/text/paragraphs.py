@@ -402,6 +402,13 @@ def merge_pieces_detailed(pieces: Sequence[Piece], lang: str | None = "zh") -> M
             # subhead, a dateline on a line of its own). Two pieces that layout built without geometry
             # (subheads) may be a crosshead and the next paragraph's first line: left alone.
             end_vote = start_vote = -1
+        if (
+            left.end_evidence == "centred" and not right.start_evidence and right.starts_paragraph
+            and not ends_sentence(current, code)
+        ):
+            # A centred heading line that layout kept as text, then the rest of the heading that it took
+            # for a subhead: one heading.
+            end_vote = start_vote = -1
         if cjk and right.start_evidence == "no indent" and not _ends_with_punct(current):
             # Chinese paragraphs always indent: an unindented line after text that stops without
             # punctuation continues it, even where the text before was taken for a heading.
