@@ -279,6 +279,28 @@ def test_english_flush_left_crosshead_stands_alone() -> None:
     ]
 
 
+def test_zh_centred_heading_continues_into_the_subhead_layout_made_of_its_rest() -> None:
+    head = build_pieces([_zh_line(0, "从“一次改”到", 0.5)], "zh", bounds=(100, 100 + 8 * CW))
+    assert head[0].end_evidence == "centred"
+    rest = Piece("“长久管”", True, True, ["s1"])  # as compose builds a subhead
+    body = build_pieces([_zh_line(2, "房子改好了，", 2), _zh_line(3, "怎样管好。", 0)], "zh", bounds=(100, 100 + 8 * CW))
+    assert merge_pieces(head + [rest] + body, "zh") == ["从“一次改”到“长久管”", "房子改好了，怎样管好。"]
+
+
+def test_english_text_stopping_on_a_word_continues_into_a_subhead_block() -> None:
+    width = 26 * EN_CW
+    a = build_pieces([en_line(0, "The students at Harbor", indent=2),
+                      Line("e1", (50, 100, 50 + width, 130), "Community College built")], "en", bounds=(50, 50 + width))
+    taken_for_subhead = Piece("weather stations", True, True, ["s1"])
+    b = build_pieces([en_line(3, "for nine schools.", x0=500)], "en", bounds=(500, 500 + width))
+    assert merge_pieces(a + [taken_for_subhead] + b, "en") == [
+        "The students at Harbor Community College built weather stations for nine schools."
+    ]
+    # A crosshead and the paragraph after it, both built by layout, stay apart.
+    assert merge_pieces([Piece("Training pipeline", True, True, ["h"]), Piece("Finding enough", True, True, ["f"])],
+                        "en") == ["Training pipeline", "Finding enough"]
+
+
 def test_edge_artifacts_dropped_from_lines() -> None:
     lines = typeset_zh(["今天天气很好，我们一起去公园散步。"], chars=10)
     lines[1] = Line(lines[1].id, lines[1].bbox, lines[1].text + " |")
