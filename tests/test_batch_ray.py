@@ -135,7 +135,7 @@ def test_timeout_and_dead_actor_cost_only_their_page(archive, tmp_path) -> None:
 
     settings = ConvertSettings(lang="zh", threads=1)
     out = tmp_path / "out"
-    ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING")
+    ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level="WARNING")
     try:
         # A page slower than the timeout is stopped and recorded failed.
         got: list[dict] = []
@@ -167,3 +167,37 @@ def test_timeout_and_dead_actor_cost_only_their_page(archive, tmp_path) -> None:
         assert ray.is_initialized()  # a Ray the caller started is left to the caller
     finally:
         ray.shutdown()
+
+
+def test_cluster_checks_fail_with_a_message(tmp_path) -> None:
+    """Checks that need no cluster: an address nothing answers at, an actor on another node that does not see
+    OUT or runs other code."""
+    import socket
+    from types import SimpleNamespace
+
+    from ocr_pipeline.errors import BatchError
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    t = time.monotonic()
+    with pytest.raises(BatchError, match="nothing answers at"):
+        ray_executor._check_reachable(f"127.0.0.1:{port}")
+    assert time.monotonic() - t < 5
+    ray_executor._check_reachable("auto")  # Ray's own discovery: nothing to check here
+
+    expect = {"pipeline_version": "1", "code": "abc", "engine_version": "e", "models": ["m"]}
+    info = dict(expect, pid=1, node="other-node", sees_out=True, sees_input=True)
+
+    def take(**changes: object) -> None:
+        fake = SimpleNamespace(get=lambda ref: dict(info, **changes), exceptions=SimpleNamespace(RayError=OSError))
+        ray_executor._take_ready(fake, ray_executor._Slot(actor=None, ready_ref=object()), expect, tmp_path)
+
+    take()
+    with pytest.raises(BatchError, match="filesystem every node mounts"):
+        take(sees_out=False)
+    with pytest.raises(BatchError, match="cannot read the inputs"):
+        take(sees_input=False)
+    with pytest.raises(BatchError, match="code differs"):
+        take(code="def")
+    take(code="def", node=socket.gethostname())  # this machine's own files need no comparing

@@ -181,15 +181,31 @@ def _connect(ray: ModuleType, address: str | None, jobs: int) -> bool:
         return False
     # No usage report to Ray's servers unless the user asked for it.
     os.environ.setdefault("RAY_DISABLE_USAGE_STATS", "1")
+    if address is not None:
+        _check_reachable(address)
     try:
         if address is None:
-            ray.init(num_cpus=jobs, include_dashboard=False, logging_level=logging.WARNING)
+            # "local": a new Ray of our own, even where `ray start` left one running (or its address file).
+            ray.init(address="local", num_cpus=jobs, include_dashboard=False, logging_level=logging.WARNING)
         else:
             ray.init(address=address, logging_level=logging.WARNING)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         where = f"the Ray cluster at {address}" if address else "a local Ray instance"
         raise BatchError(f"cannot connect to {where}: {exc}; is `ray start --head` running there?") from exc
     return True
+
+
+def _check_reachable(address: str) -> None:
+    """Fail at once on a cluster address nothing answers at: ``ray.init`` would retry for many minutes."""
+    hostport = address.removeprefix("ray://")
+    host, sep, port = hostport.rpartition(":")
+    if not sep or not port.isdigit():  # "auto" and the like: Ray finds the cluster itself
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=10).close()
+    except OSError as exc:
+        raise BatchError(f"nothing answers at {address} ({exc}); start the cluster's head there with "
+                         "`ray start --head --port=6379`, or give its address with --ray-address") from exc
 
 
 def _take_ready(ray: ModuleType, s: _Slot, expect: dict[str, Any], out: Path) -> None:
