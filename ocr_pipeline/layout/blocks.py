@@ -164,7 +164,7 @@ def _line_role(ln: Line, left: float, right: float, stats: PageStats, weights: d
     # (a crosshead of two phrases fills a narrow column, so it cannot show its centring).
     if centred:
         return "subhead"
-    if prev_role == "subhead" and prev is not None and not _SENTENCE_END.search(prev.text.strip()):
+    if cjk and prev_role == "subhead" and prev is not None and not _SENTENCE_END.search(prev.text.strip()):
         # The second line of a crosshead broken in a narrow column: short and set apart like the first.
         if (ln.bbox[2] - ln.bbox[0]) < 0.6 * (right - left) and li >= char_w * 0.5:
             return "subhead"
