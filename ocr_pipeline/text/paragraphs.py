@@ -348,6 +348,12 @@ def _heading_like(rows: Sequence[_Row], text: str, cjk: bool, starts: bool, ends
     return "short" in end_ev and (text[:1].isupper() or text[:1].isdigit()) and not text.isupper()
 
 
+def _open_cjk(text: str) -> bool:
+    """Chinese text that stops on a character or a comma: a paragraph never ends there."""
+    t = text.rstrip()
+    return bool(t) and (not _ends_with_punct(t) or t[-1] in "，、,")
+
+
 def _open_end(text: str) -> bool:
     """Latin text that stops on a word, a number, a comma or a hyphen: not where a paragraph ends."""
     t = text.rstrip()
@@ -386,11 +392,12 @@ def merge_pieces_detailed(pieces: Sequence[Piece], lang: str | None = "zh") -> M
         if right.heading_like and ends_sentence(current, code):
             start_vote = 1
         elif (
-            cjk and end_vote == -1 and not _ends_with_punct(current)
+            cjk and end_vote == -1 and _open_cjk(current)
             and not any(w in right.start_evidence for w in ("indent", "centred"))
         ):
-            # Chinese body text never ends a paragraph on a full line without punctuation: what follows
-            # continues it, whatever its block was taken for (a last line set apart by a taller OCR box).
+            # Chinese body text never ends a paragraph on a full line without punctuation (or on a comma):
+            # what follows continues it, whatever its block was taken for (a last line set apart by a
+            # taller OCR box).
             start_vote = -1
         if (
             not cjk and _open_end(current) and not left.heading_like and not right.heading_like
@@ -409,9 +416,9 @@ def merge_pieces_detailed(pieces: Sequence[Piece], lang: str | None = "zh") -> M
             # A centred heading line that layout kept as text, then the rest of the heading that it took
             # for a subhead: one heading.
             end_vote = start_vote = -1
-        if cjk and right.start_evidence == "no indent" and not _ends_with_punct(current):
+        if cjk and right.start_evidence == "no indent" and _open_cjk(current):
             # Chinese paragraphs always indent: an unindented line after text that stops without
-            # punctuation continues it, even where the text before was taken for a heading.
+            # punctuation or on a comma continues it, even where the text before was taken for a heading.
             end_vote = start_vote = -1
         evidence = [f"left: {left.end_evidence or '?'}", f"right: {right.start_evidence or '?'}"]
         sentence = ends_sentence(current, code)
