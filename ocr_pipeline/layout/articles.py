@@ -92,8 +92,22 @@ def column_lefts(blocks: list[Block], body_h: float) -> list[float]:
 
 
 def _demote_inline_headlines(blocks: list[Block], rules: list[Separator], body_h: float) -> None:
-    """A one-line "headline" set inside a column of running text, right under body text of that column
-    with no rule between, is a subhead (a bold crosshead can measure a little taller than body text)."""
+    """A one-line "headline" set inside a column of running text is not one. Right on top of body text of
+    its column, hardly taller than it, it is that text's first line (its box came out tall); right under
+    body text with no rule between, it is a crosshead (bold type can measure a little taller)."""
+    from ocr_pipeline.model import bbox_union
+
+    for b in list(blocks):
+        if b.kind != "headline" or len(b.line_ids) > 1 or (b.bbox[3] - b.bbox[1]) > 1.5 * body_h:
+            continue
+        below = [o for o in blocks if o.kind == "body" and 0 <= o.bbox[1] - b.bbox[3] <= 0.6 * body_h
+                 and _xoverlap(o.bbox, b.bbox) >= 0.8 * (b.bbox[2] - b.bbox[0])
+                 and (o.bbox[2] - o.bbox[0]) >= 0.8 * (b.bbox[2] - b.bbox[0])]
+        if below:
+            o = below[0]
+            o.line_ids = b.line_ids + o.line_ids
+            o.bbox = bbox_union([o.bbox, b.bbox])
+            blocks.remove(b)
     body = [b for b in blocks if b.kind == "body"]
     for b in blocks:
         if b.kind != "headline" or len(b.line_ids) > 1 or (b.bbox[3] - b.bbox[1]) > 1.8 * body_h:
