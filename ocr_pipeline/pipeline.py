@@ -96,7 +96,7 @@ class Converter:
             page = _page_from_text(src, number, text_page)
             image = self._image_beside(src)
             t = time.perf_counter()
-            articles = analyze_page(page, image=image, merge_rows=False)
+            articles = analyze_page(page, image=image, merge_rows=False, profile=s.layout)
             timing.layout += time.perf_counter() - t
             return PageResult(page, articles, image)
 
@@ -143,7 +143,7 @@ class Converter:
         page.separators = [Separator(id=f"s{i:03d}", kind=r.kind, bbox=r.bbox) for i, r in enumerate(found.rules, 1)]
         t = time.perf_counter()
         articles = analyze_page(page, image=pre.image, regions=found.regions, photos=found.photos,
-                                columns=found.columns)
+                                columns=found.columns, profile=s.layout)
         timing.layout += time.perf_counter() - t
         return PageResult(page, articles, pre.image)
 

@@ -79,3 +79,23 @@ def test_scanned_edition_end_to_end(tmp_path: Path) -> None:
     assert o["body_cer"] <= 0.10, o
     assert o["matched_rate"] >= 0.85, o
     assert o["continuation_links"]["precision"] == 1.0 and o["continuation_links"]["recall"] == 1.0, o
+
+
+def test_the_layout_profile_names_the_jump_lines(tmp_path: Path) -> None:
+    """A paper's own jump wording, one line in its profile, makes layout set that line apart as a jump."""
+    from ocr_pipeline.model import Line
+
+    toml = tmp_path / "tageblatt.toml"
+    toml.write_text('extends = "generic"\n[jumps]\nout = [\'(?i:fortsetzung\\s+auf\\s+seite)\\s*{page}\']\n',
+                    encoding="utf-8")
+    texts = ["Die Stadt baut am Hafen eine neue Brücke über den", "Fluss, die im Herbst eröffnet werden soll und",
+             "den Verkehr in der Altstadt entlasten wird. Die", "Fortsetzung auf Seite 3"]
+    results = {}
+    for profile in ("generic", str(toml)):
+        lines = [Line(id=f"l{i}", bbox=(100.0, 100.0 + 40 * i, 600.0 if i < 3 else 420.0, 130.0 + 40 * i), text=t)
+                 for i, t in enumerate(texts)]
+        page = Page(number=1, source="p.png", width=2000, height=3000, lines=lines)
+        analyze_page(page, merge_rows=False, profile=profile)
+        results[profile] = {b.kind for b in page.blocks if "l3" in b.line_ids}
+    assert results[str(toml)] == {"jump"}
+    assert results["generic"] != {"jump"}

@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 def analyze_page(page: Page, image: np.ndarray | None = None, regions: list[BBox] | None = None,
                  ink: np.ndarray | None = None, photos: list[BBox] | None = None,
                  merge_rows: bool = True,
-                 columns: list[tuple[float, float]] | None = None) -> list[PageArticle]:
+                 columns: list[tuple[float, float]] | None = None,
+                 profile: str = "generic") -> list[PageArticle]:
     """Fill ``page.blocks`` (with kinds and article membership), ``page.columns`` and
     ``page.reading_order`` from its lines and separators; return the page's articles in reading order.
 
@@ -27,7 +28,7 @@ def analyze_page(page: Page, image: np.ndarray | None = None, regions: list[BBox
     titles). Off for lines from a text layer or an imported OCR file, which come already segmented and
     whose regions are only estimated, so pieces on one row may sit in different columns.
     ``columns``: the page's column grid when already known (from the image, see ``find_regions``);
-    else it is estimated from the lines."""
+    else it is estimated from the lines. ``profile``: the layout profile whose jump grammar applies."""
     from ocr_pipeline.layout.articles import column_lefts, group_articles
     from ocr_pipeline.layout.blocks import build_blocks, classify_block, line_weights, make_block, page_stats
     from ocr_pipeline.layout.grid import column_grid, regions_from_grid
@@ -39,6 +40,7 @@ def analyze_page(page: Page, image: np.ndarray | None = None, regions: list[BBox
         ink = binarize(image)
     weights = line_weights(lines, ink)
     stats = page_stats(lines, weights, page.width, page.height)
+    stats.profile = profile
     grid = columns or column_grid(lines, page.width, stats.body_height)
     if regions is None:
         hrules = [s.bbox for s in page.separators if s.kind == "hrule"]

@@ -33,6 +33,8 @@ class PageStats:
     height: int
     # Bottom of the masthead area on a front page: the first wide rule near the top (0 when none).
     masthead_bottom: float = 0.0
+    # Layout profile (name or path) whose jump-line grammar tells jump lines apart.
+    profile: str = "generic"
 
 
 def text_height(line: Line) -> float:
@@ -144,7 +146,7 @@ def _line_role(ln: Line, left: float, right: float, stats: PageStats, weights: d
     text = ln.text.strip()
     if not text:
         return ""
-    if is_jump_line(text):
+    if is_jump_line(text, stats.profile):
         return "jump"
     h = text_height(ln)
     if abs(h - stats.body_height) > stats.body_height * 0.35:
@@ -283,7 +285,7 @@ def classify_block(
         return "folio"
     from ocr_pipeline.layout.jumps import is_jump_line
 
-    if len(lines) <= 2 and is_jump_line(text):
+    if len(lines) <= 2 and is_jump_line(text, stats.profile):
         return "jump"
     if ratio >= 1.3:
         return "headline"
