@@ -76,7 +76,7 @@ def analyze_page(page: Page, image: np.ndarray | None = None, regions: list[BBox
         ) and len(g) <= 6
         kind = classify_block(g, bbox, stats, weights, page.number, near_photo, role)
         blocks.append(make_block(len(blocks) + 1, kind, g))
-    _extend_captions(blocks, stats.body_height)
+    _extend_captions(blocks, stats.body_height, photo_boxes)
     blocks = _merge_stacked_blocks(blocks, stats.body_height)
     for p in photo_boxes:
         blocks.append(Block(id=f"b{len(blocks) + 1:03d}", kind="photo", bbox=p))
@@ -126,11 +126,19 @@ def _is_piece_of(ln: Line, merged: Iterable[Line], covered: set[str]) -> bool:
     return any(m.id != ln.id and _share_inside(ln.bbox, m.bbox) > 0.9 and ln.text.strip() in m.text for m in merged)
 
 
-def _extend_captions(blocks: list[Block], body_h: float) -> None:
+def _extend_captions(blocks: list[Block], body_h: float, photos: list[BBox] | None = None) -> None:
     """A short block right under a caption, within its width, finishes that caption (the credit line
-    "■本报记者 … 摄" often stands apart)."""
+    "■本报记者 … 摄" often stands apart); so does any short piece of text set right under a photo and
+    within its width (OCR may cut a caption line into pieces that look like anything)."""
     for b in sorted(blocks, key=lambda b: b.bbox[1]):
-        if b.kind not in ("body", "byline") or len(b.line_ids) > 2:
+        if b.kind not in ("body", "byline", "subhead") or len(b.line_ids) > 3:
+            continue
+        for p in photos or ():
+            below = 0 <= b.bbox[1] - p[3] <= 2.5 * body_h
+            if below and b.bbox[0] >= p[0] - body_h and b.bbox[2] <= p[2] + body_h:
+                b.kind = "caption"
+                break
+        if b.kind == "caption" or len(b.line_ids) > 2:
             continue
         for c in blocks:
             if c.kind != "caption" or c is b:
@@ -155,9 +163,12 @@ def _merge_stacked_blocks(blocks: list[Block], body_h: float) -> list[Block]:
             h = min(o.bbox[3] - o.bbox[1], b.bbox[3] - b.bbox[1]) / max(1, len(o.line_ids))
             gap = b.bbox[1] - o.bbox[3]
             overlap = min(o.bbox[2], b.bbox[2]) - max(o.bbox[0], b.bbox[0])
-            if -0.3 * h <= gap <= max(0.8 * h, 0.6 * body_h) and overlap >= 0.5 * min(
-                o.bbox[2] - o.bbox[0], b.bbox[2] - b.bbox[0]
-            ):
+            stacked = -0.3 * h <= gap <= max(0.8 * h, 0.6 * body_h) and overlap >= 0.5 * min(
+                o.bbox[2] - o.bbox[0], b.bbox[2] - b.bbox[0])
+            # Pieces of one caption side by side (the same rows, a word space or two apart).
+            side = (b.kind == "caption" and min(o.bbox[3], b.bbox[3]) - max(o.bbox[1], b.bbox[1]) > 0.5 * body_h
+                    and -body_h <= max(b.bbox[0] - o.bbox[2], o.bbox[0] - b.bbox[2]) <= 2 * body_h)
+            if stacked or side:
                 o.bbox = bbox_union([o.bbox, b.bbox])
                 o.line_ids = o.line_ids + b.line_ids
                 break
