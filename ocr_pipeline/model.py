@@ -292,6 +292,21 @@ def load(path: str | Path) -> Edition:
     return loads(Path(path).read_text(encoding="utf-8"))
 
 
+def load_edition_folder(folder: str | Path) -> Edition:
+    """The edition of a folder written by ``convert`` (its ``edition.json``); ``BadInputError`` with a
+    message saying what to give instead when there is none or it cannot be read."""
+    from ocr_pipeline.errors import BadInputError
+
+    source = Path(folder) / "edition.json"
+    if not source.is_file():
+        raise BadInputError("no edition.json here; give a folder written by `ocr-pipeline convert`",
+                            path=str(folder))
+    try:
+        return load(source)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise BadInputError(f"cannot read edition.json: {exc}", path=str(source)) from exc
+
+
 # --- small geometry helpers used everywhere ---------------------------------------------------------
 
 def bbox_union(boxes: typing.Iterable[BBox]) -> BBox:

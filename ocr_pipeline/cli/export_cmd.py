@@ -6,8 +6,6 @@ from pathlib import Path
 
 import click
 
-from ocr_pipeline.errors import BadInputError
-
 
 @click.command("export")
 @click.argument("edition_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
@@ -32,20 +30,13 @@ def export(edition_dir: Path, formats: str, output: Path | None, provider: str |
       ocr-pipeline export output/ed1 --format newsml --provider example-daily.com --copyright-holder "Example Daily"
     """
     from ocr_pipeline.export import ExportOptions, export_edition, load_config, parse_formats
-    from ocr_pipeline.model import load
+    from ocr_pipeline.model import load_edition_folder
 
     fmts = parse_formats(formats)
     options = load_config(config) if config else ExportOptions()
     options = options.replace(provider=provider, provider_name=provider_name,
                               copyright_holder=copyright_holder, title=title)
-    source = edition_dir / "edition.json"
-    if not source.is_file():
-        raise BadInputError("no edition.json here; give a folder written by `ocr-pipeline convert`",
-                            path=str(edition_dir))
-    try:
-        edition = load(source)
-    except (ValueError, TypeError, KeyError) as exc:
-        raise BadInputError(f"cannot read edition.json: {exc}", path=str(source)) from exc
+    edition = load_edition_folder(edition_dir)
     result = export_edition(edition, output or edition_dir, fmts, options)
     parts = ", ".join(f"{len(v)} {k}" for k, v in result.files.items())
     click.echo(f"{edition.id}: wrote {parts} file(s) to {result.outdir} in {result.seconds:.2f} s")

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ocr_pipeline.model import BBox, Block, Line, Page, bbox_union
+from ocr_pipeline.model import BBox, Block, Line, bbox_union
+from ocr_pipeline.text.chars import is_han_or_kana
 
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _FOLIO = re.compile(
     r"(第\s*[0-9一二三四五六七八九十百]+\s*版|[A-Z]\d{1,2}\s*版?|\bPage\s+[A-Z]?\d+|\bP\.\s*\d+|"
     r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|星期[一二三四五六日天]|"
@@ -303,9 +303,5 @@ def make_block(idx: int, kind: str, lines: list[Line]) -> Block:
 
 
 def is_cjk(text: str) -> bool:
-    return bool(_CJK.search(text))
-
-
-def blocks_of_page(page: Page) -> dict[str, list[Line]]:
-    lm = page.line_map()
-    return {b.id: [lm[i] for i in b.line_ids if i in lm] for b in page.blocks}
+    """Text with Chinese or Japanese characters in it (joined without spaces, measured in ideographs)."""
+    return any(is_han_or_kana(ch) for ch in text)

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from ocr_pipeline import __version__
-from ocr_pipeline.errors import BadInputError, ExportError
-from ocr_pipeline.model import Article, Block, Edition, Line, Page, load
+from ocr_pipeline.errors import ExportError
+from ocr_pipeline.model import Article, Block, Edition, Line, Page, load_edition_folder
 from ocr_pipeline.report.flags import LOW_CONFIDENCE, UNMATCHED_CODES, ReportFlag, collect_flags
 from ocr_pipeline.report.marks import article_lines, mark_paragraphs
 from ocr_pipeline.report.score import ConfidenceStats, LineConfidences, page_stats, quality_score
@@ -412,12 +412,4 @@ def write_report(edition: Edition, edition_dir: Path, *, low_confidence: float =
 def build_report(edition_dir: Path, *, low_confidence: float = LOW_CONFIDENCE) -> ReportSummary:
     """Rebuild ``report.html`` and ``report.json`` of an edition folder from its ``edition.json``."""
     edition_dir = Path(edition_dir)
-    source = edition_dir / "edition.json"
-    if not source.is_file():
-        raise BadInputError("no edition.json here; give a folder written by `ocr-pipeline convert`",
-                            path=str(edition_dir))
-    try:
-        edition = load(source)
-    except (ValueError, TypeError, KeyError) as exc:
-        raise BadInputError(f"cannot read edition.json: {exc}", path=str(source)) from exc
-    return write_report(edition, edition_dir, low_confidence=low_confidence)
+    return write_report(load_edition_folder(edition_dir), edition_dir, low_confidence=low_confidence)
