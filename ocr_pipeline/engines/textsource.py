@@ -28,6 +28,19 @@ def _dist_version(dist: str) -> tuple[bool, str]:
 
 class _TextSourceEngine(OcrEngine):
     needs_image: ClassVar[bool] = False
+    # The distribution that does the reading; the engine is available when it is installed.
+    requires: ClassVar[str] = ""
+
+    @classmethod
+    def info(cls) -> EngineInfo:
+        ok, ver = _dist_version(cls.requires)
+        return EngineInfo(
+            name=cls.name,
+            available=ok,
+            version=ver,
+            reason="" if ok else f"{cls.requires} is not installed: pip install {cls.requires}",
+            description=cls.description,
+        )
 
     def recognize(self, image: np.ndarray, *, regions: list[BBox] | None = None) -> list[Line]:
         raise EngineError(
@@ -44,17 +57,7 @@ class PdfTextEngine(_TextSourceEngine):
 
     name: ClassVar[str] = "pdf-text"
     description: ClassVar[str] = "PDF text layer (pdfplumber): characters with positions, no OCR"
-
-    @classmethod
-    def info(cls) -> EngineInfo:
-        ok, ver = _dist_version("pdfplumber")
-        return EngineInfo(
-            name=cls.name,
-            available=ok,
-            version=ver,
-            reason="" if ok else "pdfplumber is not installed: pip install pdfplumber",
-            description=cls.description,
-        )
+    requires: ClassVar[str] = "pdfplumber"
 
     def read(self, src: PageSource, *, dpi: int) -> TextPage:
         """Lines of the page's text layer at ``dpi``; ``BadInputError`` when the page has none."""
@@ -77,17 +80,7 @@ class ImportEngine(_TextSourceEngine):
 
     name: ClassVar[str] = "import"
     description: ClassVar[str] = "import existing OCR: ALTO v2-v4, PAGE 2013/2019 (lxml)"
-
-    @classmethod
-    def info(cls) -> EngineInfo:
-        ok, ver = _dist_version("lxml")
-        return EngineInfo(
-            name=cls.name,
-            available=ok,
-            version=ver,
-            reason="" if ok else "lxml is not installed: pip install lxml",
-            description=cls.description,
-        )
+    requires: ClassVar[str] = "lxml"
 
     def read(self, src: PageSource, *, dpi: int) -> TextPage:
         """Text of an ALTO/PAGE page source. ``dpi`` is used only for ALTO files in inch1200/mm10 units
