@@ -60,9 +60,6 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ocr_pipeline.engines.ppocr import reading_order  # noqa: E402
-
-# PaddleOCR's own recognition input: no horizontal squeeze, every batch at least 320 px wide.
-PPOCR_REFERENCE: dict[str, Any] = {"rec_width_scale": 1.0, "rec_min_width": 320}
 from ocr_pipeline.evaluate import Report, evaluate  # noqa: E402
 from ocr_pipeline.evaluate.normalize import normalize_text  # noqa: E402
 from ocr_pipeline.evaluate.textmetrics import PRF  # noqa: E402
@@ -70,6 +67,9 @@ from ocr_pipeline.model import Article, Block, BlockRef, Edition, Line, Page, Pr
 from ocr_pipeline.model import load as load_edition  # noqa: E402
 
 log = logging.getLogger(__name__)
+
+# PaddleOCR's own recognition input: no horizontal squeeze, every batch at least 320 px wide.
+PPOCR_REFERENCE: dict[str, Any] = {"rec_width_scale": 1.0, "rec_min_width": 320}
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples"

@@ -1,0 +1,290 @@
+"""Throughput (issue 10): this toolkit against whole-page PP-OCR and Tesseract on the committed scanned samples.
+
+    python benchmarks/throughput.py                                   # all three systems, all editions
+    python benchmarks/throughput.py --systems toolkit,ppocr --editions zh-daily-1
+    python benchmarks/throughput.py --json throughput.json
+
+Each system runs in a child process of its own, one after the other (one process tree, one run, the same
+machine), over every page of the chosen editions; a child reports its peak resident memory (VmHWM) at the end.
+
+- ``toolkit``: ``ocr_pipeline.api.convert`` with default settings (only ``lang`` from the edition's truth), one
+  call per edition, into a fresh folder; every stage as a user runs it: load, preprocess, detection,
+  recognition, layout, text, edition (continuations, metadata), export (JSON, text, NewsML-G2, ALTO, report,
+  page images). The stages are timed by wrapping the functions ``convert`` calls, each stage's own time
+  (a stage called inside another is counted once, in the inner one).
+- ``ppocr``: whole-page PP-OCR as in ``baselines.py``: the same ONNX models, the page loaded and turned to
+  grayscale, detection on the whole page, recognition as PaddleOCR does it (``PPOCR_REFERENCE``), no layout.
+- ``tesseract``: Tesseract ``--psm 3`` on the whole page, as in ``baselines.py``.
+
+Start-up (imports, loading models and dictionaries) is paid once per process and is shown on its own; pages
+per minute and the stage shares are per page, start-up excluded (an archive run pays it once for thousands of
+pages). ``wall`` includes it. Body CER is ``evaluate``'s, for the baselines on their one-article-per-page
+editions (see ``baselines.py``). The last line gives the toolkit's ratios to each baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+SAMPLES = REPO / "samples"
+EDITIONS = ("zh-daily-1", "zh-daily-2", "en-daily-1")
+SYSTEMS = ("toolkit", "ppocr", "tesseract")
+sys.path.insert(0, str(REPO))
+
+STAGES = ("load", "preprocess", "detection", "recognition", "layout", "text", "edition", "export")
+
+
+def _lang(edition: str) -> str:
+    data = json.loads((SAMPLES / edition / "truth.json").read_text(encoding="utf-8"))
+    return str(data.get("language") or ("en" if edition.startswith("en") else "zh"))
+
+
+def peak_rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class Timers:
+    """Exclusive seconds per stage: time spent in a wrapped function, less the time of wrapped calls inside it."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._stack: list[float] = []  # time of wrapped children, per open call
+
+    @contextlib.contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        self._stack.append(0.0)
+        t = time.perf_counter()
+        try:
+            yield
+        finally:
+            elapsed = time.perf_counter() - t
+            children = self._stack.pop()
+            self.seconds[name] = self.seconds.get(name, 0.0) + elapsed - children
+            if self._stack:
+                self._stack[-1] += elapsed
+
+    def wrap(self, owner: Any, attr: str, name: str) -> None:
+        original = getattr(owner, attr)
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            with self.stage(name):
+                return original(*args, **kwargs)
+
+        timed.__wrapped__ = original  # type: ignore[attr-defined]
+        setattr(owner, attr, timed)
+
+
+# --- children -------------------------------------------------------------------------------------------
+
+def child_toolkit(editions: Sequence[str], threads: int | None) -> dict[str, Any]:
+    timers = Timers()
+    with timers.stage("startup"):
+        import jieba  # noqa: F401  (the imports a conversion makes, timed as start-up)
+        import wordfreq
+
+        import ocr_pipeline.api as api
+        import ocr_pipeline.edition as edition_mod
+        import ocr_pipeline.ingest as ingest
+        import ocr_pipeline.layout as layout
+        import ocr_pipeline.layout.compose as compose
+        import ocr_pipeline.layout.regions as regions
+        import ocr_pipeline.pipeline as pipeline
+        import ocr_pipeline.preprocess as preprocess
+        import ocr_pipeline.preprocess.orientation as orientation
+        import ocr_pipeline.text.join as join
+        from ocr_pipeline.batch import BatchOptions
+        from ocr_pipeline.engines.ppocr import PPOCREngine
+        from ocr_pipeline.evaluate import evaluate
+        from ocr_pipeline.evaluate.core import load_ground_truth
+        from ocr_pipeline.model import load as load_edition
+        from ocr_pipeline.settings import ConvertSettings
+
+    for owner, attr, name in (
+        (ingest, "load_image", "load"),
+        (preprocess, "preprocess", "preprocess"),
+        (PPOCREngine, "detect", "detection"),
+        (PPOCREngine, "recognize", "recognition"),
+        (regions, "find_regions", "layout"),
+        (layout, "analyze_page", "layout"),
+        (compose, "compose_article", "text"),
+        (edition_mod, "link_continuations", "edition"),
+        (pipeline, "_edition_metadata", "edition"),
+        (api, "write_edition", "export"),
+        (api, "save_page_image", "export"),
+        # Loaded once per process, on first use: start-up, not the page's.
+        (PPOCREngine, "_load", "startup"),
+        (orientation, "cls_session", "startup"),
+        (join, "_jieba", "startup"),
+        (join, "_word_tags", "startup"),
+        (wordfreq, "get_frequency_dict", "startup"),
+    ):
+        if hasattr(owner, attr):
+            timers.wrap(owner, attr, name)
+
+    pages = chars = dist = 0
+    convert_seconds = 0.0
+    startup_before = timers.seconds.get("startup", 0.0)
+    with tempfile.TemporaryDirectory(prefix="ocr-throughput-") as tmp:
+        for ed in editions:
+            lang = _lang(ed)
+            t = time.perf_counter()
+            result = api.convert([SAMPLES / ed / "scanned"], Path(tmp) / ed, ConvertSettings(lang=lang, threads=threads),
+                                 batch=BatchOptions(force=True))
+            convert_seconds += time.perf_counter() - t
+            oc = result.editions[0]
+            if oc.outdir is None:
+                raise SystemExit(f"toolkit: {ed} failed: {'; '.join(oc.errors)}")
+            pred = load_edition(oc.outdir / "edition.json")
+            rep = evaluate(load_ground_truth(SAMPLES / ed / "truth.json"), pred)
+            pages += len(pred.pages)
+            chars += rep.body_chars
+            dist += rep.body_distance
+    # Per-page time: what the convert calls took, less the start-up paid inside them (models, dictionaries).
+    inside = timers.seconds.get("startup", 0.0) - startup_before
+    return {"pages": pages, "seconds": timers.seconds, "page_seconds": convert_seconds - inside,
+            "body_chars": chars, "body_distance": dist, "rss_mb": peak_rss_mb()}
+
+
+def child_baseline(system: str, editions: Sequence[str], threads: int | None) -> dict[str, Any]:
+    timers = Timers()
+    with timers.stage("startup"):
+        import numpy as np
+
+        sys.path.insert(0, str(HERE))
+        import baselines
+
+        from ocr_pipeline.engines import EngineOptions, create_engine
+        from ocr_pipeline.evaluate import evaluate
+        from ocr_pipeline.evaluate.core import load_ground_truth
+        from ocr_pipeline.ingest import load_image
+        from ocr_pipeline.ingest.types import PageSource
+
+    pages = chars = dist = 0
+    for ed in editions:
+        lang = _lang(ed)
+        extra: dict[str, Any] = {"psm": 3} if system == "tesseract" else dict(baselines.PPOCR_REFERENCE)
+        with timers.stage("startup"):
+            engine = create_engine(system, EngineOptions(lang=lang, threads=threads, extra=extra))
+            engine.recognize(np.full((64, 64), 255, dtype=np.uint8))  # loads the models
+        det0 = getattr(engine, "timings", {}).get("det", 0.0)
+        ocr_pages = []
+        for number, path in enumerate(baselines._pages_of(SAMPLES / ed / "scanned"), 1):
+            with timers.stage("load"):
+                image = baselines._gray(load_image(PageSource(path)).image)
+            with timers.stage("recognition"):
+                lines = engine.recognize(image, regions=None)
+                if system == "ppocr":
+                    lines = [lines[i] for i in baselines.reading_order([ln.bbox for ln in lines])]
+            h, w = image.shape[:2]
+            ocr_pages.append(baselines.OcrPage(number, path.name, int(w), int(h), lines))
+        det = getattr(engine, "timings", {}).get("det", 0.0) - det0
+        if det:  # PP-OCR's detection, timed inside recognize
+            timers.seconds["detection"] = timers.seconds.get("detection", 0.0) + det
+            timers.seconds["recognition"] -= det
+        pred = baselines.naive_edition(ed, lang, ocr_pages, system)
+        rep = evaluate(load_ground_truth(SAMPLES / ed / "truth.json"), pred)
+        pages += len(ocr_pages)
+        chars += rep.body_chars
+        dist += rep.body_distance
+    page_seconds = sum(v for k, v in timers.seconds.items() if k != "startup")
+    return {"pages": pages, "seconds": timers.seconds, "page_seconds": page_seconds,
+            "body_chars": chars, "body_distance": dist,
+            "rss_mb": peak_rss_mb()}
+
+
+# --- parent ---------------------------------------------------------------------------------------------
+
+def run_child(system: str, editions: Sequence[str], threads: int | None) -> dict[str, Any]:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", system, "--editions", ",".join(editions)]
+    if threads:
+        cmd += ["--threads", str(threads)]
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"{system} failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
+    data: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    data["process_seconds"] = time.perf_counter() - t
+    return data
+
+
+def summarise(system: str, d: dict[str, Any]) -> dict[str, Any]:
+    secs = dict(d["seconds"])
+    startup = secs.pop("startup", 0.0)
+    per_page_total = d["page_seconds"] / d["pages"]
+    stages = {s: secs.get(s, 0.0) / d["pages"] for s in STAGES}
+    other = per_page_total - sum(stages.values())
+    ocr = stages["detection"] + stages["recognition"]
+    return {
+        "system": system,
+        "pages": d["pages"],
+        "pages_per_min": 60.0 / per_page_total,
+        "seconds_per_page": per_page_total,
+        "stage_seconds_per_page": stages,
+        "other_seconds_per_page": other,
+        "non_ocr_share": (per_page_total - ocr) / per_page_total,
+        "startup_seconds": startup,
+        "wall_seconds": d["process_seconds"],
+        "peak_rss_mb": d["rss_mb"],
+        "body_cer": d["body_distance"] / d["body_chars"] if d["body_chars"] else None,
+    }
+
+
+def line(s: dict[str, Any]) -> str:
+    st = s["stage_seconds_per_page"]
+    parts = " ".join(f"{k[:5]} {v:.2f}" for k, v in st.items() if v or k in ("detection", "recognition"))
+    return (f"{s['system']:9s} {s['pages_per_min']:5.1f} pages/min  {s['seconds_per_page']:.2f} s/page [{parts}]"
+            f"  non-OCR {100 * s['non_ocr_share']:.1f}%  start-up {s['startup_seconds']:.1f} s"
+            f"  wall {s['wall_seconds']:.0f} s  peak RSS {s['peak_rss_mb']:.0f} MB  body CER {100 * s['body_cer']:.1f}%")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    ap.add_argument("--systems", default=",".join(SYSTEMS))
+    ap.add_argument("--editions", default=",".join(EDITIONS))
+    ap.add_argument("--threads", type=int, default=None, help="engine threads (default: each engine's own)")
+    ap.add_argument("--json", type=Path, help="write the figures to this file")
+    ap.add_argument("--child", choices=SYSTEMS, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    editions = [e for e in args.editions.split(",") if e]
+    if args.child:
+        if args.child == "toolkit":
+            data = child_toolkit(editions, args.threads)
+        else:
+            data = child_baseline(args.child, editions, args.threads)
+        print(json.dumps(data))
+        return 0
+    systems = [s for s in args.systems.split(",") if s]
+    rows = []
+    for system in systems:
+        s = summarise(system, run_child(system, editions, args.threads))
+        rows.append(s)
+        print(line(s), flush=True)
+    tk = next((r for r in rows if r["system"] == "toolkit"), None)
+    if tk:
+        ratios = [f"{tk['pages_per_min'] / r['pages_per_min']:.2f}x {r['system']}" for r in rows if r is not tk]
+        print(f"toolkit speed: {', '.join(ratios)} (target 1.5x ppocr); stages other than detection and "
+              f"recognition {100 * tk['non_ocr_share']:.1f}% (target 10%)")
+    if args.json:
+        args.json.write_text(json.dumps({"editions": editions, "rows": rows, "cpus": os.cpu_count(),
+                                         "date": time.strftime("%Y-%m-%d")}, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
