@@ -53,11 +53,11 @@ class _TextSourceEngine(OcrEngine):
 
 
 class PdfTextEngine(_TextSourceEngine):
-    """The text layer of a born-digital PDF page, read with pdfplumber: exact text, no OCR."""
+    """The text layer of a born-digital PDF page, read with PDFium: exact text, no OCR."""
 
     name: ClassVar[str] = "pdf-text"
-    description: ClassVar[str] = "PDF text layer (pdfplumber): characters with positions, no OCR"
-    requires: ClassVar[str] = "pdfplumber"
+    description: ClassVar[str] = "PDF text layer (PDFium): characters with positions, no OCR"
+    requires: ClassVar[str] = "pypdfium2"
 
     def read(self, src: PageSource, *, dpi: int) -> TextPage:
         """Lines of the page's text layer at ``dpi``; ``BadInputError`` when the page has none."""
