@@ -301,6 +301,70 @@ def test_english_text_stopping_on_a_word_continues_into_a_subhead_block() -> Non
                         "en") == ["Training pipeline", "Finding enough"]
 
 
+def test_zh_subhead_that_ends_a_sentence_is_body_text() -> None:
+    # Layout took a paragraph's last line for a subhead (a taller box); the unindented line after it goes on.
+    body = build_pieces(typeset_zh(["“以前一下雨，楼道里全是水，电线像蜘"], chars=10), "zh", bounds=(100, 400))
+    taken_for_subhead = Piece("蛛网一样挂在墙上。”", True, True, ["s1"])
+    rest = build_pieces([_zh_line(0, "家住青石巷的孔德明说，", 0, y0=900)], "zh", bounds=(100, 100 + 11 * CW))
+    assert rest[0].start_evidence == "no indent"
+    assert merge_pieces([*body, taken_for_subhead, *rest], "zh") == [
+        "“以前一下雨，楼道里全是水，电线像蜘蛛网一样挂在墙上。”家住青石巷的孔德明说，"
+    ]
+    # A real subhead (no full stop) before an indented paragraph still stands alone.
+    head = Piece("传统戏曲吸引年轻观众", True, True, ["h"])
+    para = build_pieces(typeset_zh(["值得一提的是，观众中有不少年轻面孔。"], chars=8), "zh", bounds=(100, 340))
+    assert merge_pieces([head, *para], "zh") == ["传统戏曲吸引年轻观众", "值得一提的是，观众中有不少年轻面孔。"]
+
+
+def test_heading_wrapped_into_two_layout_subheads_is_one_heading() -> None:
+    before = build_pieces(typeset_zh(["占了一半以上。"], chars=8), "zh", bounds=(100, 340))
+    para = build_pieces(typeset_zh(["值得一提的是，观众中有不少年轻面孔。"], chars=8, y0=900), "zh", bounds=(100, 340))
+    heads = [Piece("传统戏曲吸引年轻", True, True, ["h1"]), Piece("观众", True, True, ["h2"])]
+    assert merge_pieces([*before, *heads, *para], "zh") == [
+        "占了一半以上。", "传统戏曲吸引年轻观众", "值得一提的是，观众中有不少年轻面孔。",
+    ]
+    # Two headings of full length are two headings.
+    assert merge_pieces([Piece("年轻演员挑大梁", True, True, ["a"]), Piece("剧中阿灯一角由", True, True, ["b"])],
+                        "zh") == ["年轻演员挑大梁", "剧中阿灯一角由"]
+    en = [Piece("Data for farmers and", True, True, ["h1"]), Piece("fire crews", True, True, ["h2"]),
+          Piece("Training pipeline", True, True, ["h3"])]
+    assert merge_pieces(en, "en") == ["Data for farmers and fire crews", "Training pipeline"]
+
+
+def test_zh_photo_credit_and_stray_letter() -> None:
+    caption = build_pieces([_zh_line(0, "工人在永安桥上进行修缮作业，这座石拱桥", 0),
+                            _zh_line(1, "已有两百多年的历史。", 0), _zh_line(2, "■本报记者贺一鸣摄", 0)],
+                           "zh", bounds=(100, 100 + 19 * CW))
+    assert len(caption) == 2  # the short line before the credit ends a piece
+    assert merge_pieces(caption, "zh") == ["工人在永安桥上进行修缮作业，这座石拱桥已有两百多年的历史。■本报记者贺一鸣摄"]
+    body = build_pieces(typeset_zh(ZH_PARAGRAPHS[:1]), "zh")
+    result = merge_pieces_detailed([Piece("H", True, True, ["x"]), *body], "zh")
+    assert result.paragraphs == ZH_PARAGRAPHS[:1]
+    assert result.line_ids[0][0] == "x"
+
+
+def test_english_indented_short_line_is_not_a_crosshead() -> None:
+    # The engine cut an indented first line at a word space; layout took the rest for subheads.
+    width = 26 * EN_CW
+    first = build_pieces([en_line(0, "The premiere", indent=2)], "en", bounds=(50, 50 + width))
+    assert not first[0].heading_like
+    rest = [Piece("is part of", True, True, ["s1"]), Piece("a", True, True, ["s2"])]
+    tail = build_pieces([Line("e9", (50, 300, 50 + width, 330), "season in which the orchestra plays."),
+                         en_line(10, "It sold out.", indent=2, y=340)], "en", bounds=(50, 50 + width))
+    assert merge_pieces(first + rest + tail, "en") == [
+        "The premiere is part of a season in which the orchestra plays.", "It sold out.",
+    ]
+
+
+def test_zh_line_of_another_caption_above_does_not_make_gaps_look_wide() -> None:
+    # Layout put a line of the neighbouring caption (same height as the first row) last in the block.
+    lines = [_zh_line(0, "工人在鼓楼附近的永安桥上进行修缮作业，", 0),
+             _zh_line(1, "这座石拱桥已有两百多年历史。", 0), _zh_line(0, "吸引众多市民", -8)]
+    lines[2] = Line("z", lines[2].bbox, lines[2].text)
+    pieces = build_pieces(lines, "zh", bounds=(100 - 8 * CW, 100 + 19 * CW))
+    assert "vertical gap" not in pieces[0].end_evidence
+
+
 def test_edge_artifacts_dropped_from_lines() -> None:
     lines = typeset_zh(["今天天气很好，我们一起去公园散步。"], chars=10)
     lines[1] = Line(lines[1].id, lines[1].bbox, lines[1].text + " |")

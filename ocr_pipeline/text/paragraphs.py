@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import statistics
 import unicodedata
 from collections.abc import Sequence
@@ -259,8 +260,11 @@ def build_pieces(
     indent_style = cjk or any(indented)
 
     gaps = [rows[i].bbox[1] - rows[i - 1].bbox[3] for i in range(1, n)]
-    normal_gap = statistics.median(gaps) if len(gaps) >= 2 else min(gaps, default=0.0)
-    normal_gap = min(normal_gap, 0.6 * h_med) if len(gaps) < 3 else normal_gap
+    # A row that goes back up the page (a line of a neighbouring caption that layout put in this block)
+    # has a negative gap: it says nothing about the leading, and would make every real gap look wide.
+    ordered = [g for g in gaps if g > -0.5 * h_med] or [0.0]
+    normal_gap = statistics.median(ordered) if len(ordered) >= 2 else min(ordered)
+    normal_gap = min(normal_gap, 0.6 * h_med) if len(ordered) < 3 else normal_gap
     gap_break = [False] + [g > normal_gap + cfg.gap * h_med for g in gaps]
 
     short = [False] * n
@@ -308,7 +312,7 @@ def build_pieces(
                 start_evidence=start_ev,
                 end_evidence=end_ev,
                 unindented=unindented,
-                heading_like=_heading_like(cur, text, cjk, starts, ends, end_ev),
+                heading_like=_heading_like(cur, text, cjk, starts, ends, end_ev, start_ev),
             )
         )
 
@@ -336,7 +340,9 @@ def build_pieces(
     return pieces
 
 
-def _heading_like(rows: Sequence[_Row], text: str, cjk: bool, starts: bool, ends: bool, end_ev: str) -> bool:
+def _heading_like(
+    rows: Sequence[_Row], text: str, cjk: bool, starts: bool, ends: bool, end_ev: str, start_ev: str = ""
+) -> bool:
     """One line without final punctuation that ends its piece: a crosshead when the text before it ends a
     sentence. Chinese sets them full width or centred, so the next line's indent is what ends it; English
     sets them flush left and short."""
@@ -344,7 +350,10 @@ def _heading_like(rows: Sequence[_Row], text: str, cjk: bool, starts: bool, ends
         return False
     if cjk:
         return not starts and end_ev == "indent"
-    # All capitals is a dateline ("PORT ALDER —"), run into the story.
+    # All capitals is a dateline ("PORT ALDER —"), run into the story. A crosshead is set flush left or
+    # centred: an indented short line is a paragraph's first line that the engine cut at a word space.
+    if starts and "indent" in start_ev and "centred" not in start_ev:
+        return False
     return "short" in end_ev and (text[:1].isupper() or text[:1].isdigit()) and not text.isupper()
 
 
@@ -365,6 +374,48 @@ def _ends_with_punct(text: str) -> bool:
     return bool(t) and (unicodedata.category(t[-1])[0] == "P")
 
 
+def _marked_start(piece: Piece) -> bool:
+    """The piece's first line is set as a paragraph's start (indented or centred); "no indent" is not."""
+    return bool({"indent", "centred"} & set(piece.start_evidence.split("+")))
+
+
+def _layout_given(piece: Piece) -> bool:
+    """A piece that layout built without geometry (a subhead block): no evidence on either side."""
+    return not piece.start_evidence and not piece.end_evidence
+
+
+def _stray_mark(text: str) -> bool:
+    """A line of one Latin letter or symbol in Chinese text ("H" read off a photo's edge, "|" of a rule):
+    an OCR artefact, never a paragraph."""
+    t = text.strip()
+    return len(t) == 1 and not is_cjk_char(t) and not t.isdigit()
+
+
+# A Chinese photo credit ("■本报记者 周立 摄", "新华社记者 李想 摄") closes the caption it follows.
+_CREDIT = re.compile(r"^[■□●○▲◆◇☆★]?[^。！？]{0,24}摄[)）]?$")
+
+
+def _forced_join(
+    current: str, right_text: str, left: Piece, right: Piece, cjk: bool, lang: str, measured: bool
+) -> str:
+    """Why the next piece must continue the current paragraph whatever the geometry says ("" if not)."""
+    if not current.strip() or not right_text.strip():
+        return "stray mark"
+    if cjk and _CREDIT.match(right_text.strip()) and not _layout_given(right):
+        return "photo credit"
+    if _layout_given(left) and _layout_given(right) and not measured and not ends_sentence(current, lang):
+        # A heading wrapped onto a second line that layout took for a second heading: the rest is short
+        # (Chinese: a few characters of a centred line) or starts in lower case (English).
+        head = current.rstrip()
+        rest = right_text.strip()
+        if cjk:
+            if head[-1] not in "，、；：,;:" and len(rest) <= max(3, 0.6 * len(head)) and not ends_sentence(rest, lang):
+                return "heading continues"
+        elif rest[:1].islower() and not head.endswith((".", "!", "?", ":")):
+            return "heading continues"
+    return ""
+
+
 def _context(left: str, right: str, width: int = 10) -> str:
     return f"{left.rstrip()[-width:]}|{right.lstrip()[:width]}"
 
@@ -374,26 +425,40 @@ def merge_pieces_detailed(pieces: Sequence[Piece], lang: str | None = "zh") -> M
     if not pieces:
         return MergeResult([], [])
     code = lang or guess_lang("".join(p.text for p in pieces))
-    paragraphs: list[str] = [pieces[0].text]
+    cjk = is_cjk_lang(code)
+    texts = ["" if cjk and _stray_mark(p.text) else p.text for p in pieces]
+    paragraphs: list[str] = [texts[0]]
     line_ids: list[list[str]] = [list(pieces[0].line_ids)]
+    # Per paragraph: whether it holds a piece whose lines were measured (body text), as opposed to pieces
+    # that layout handed over as headings without geometry.
+    measured = [not _layout_given(pieces[0])]
     decisions: list[JoinDecision] = []
     # Whether this text marks its paragraphs by indents: then an unindented first line continues, even in a
     # block too short to show an indent of its own.
     indents = any(p.start_known and p.starts_paragraph and "indent" in p.start_evidence for p in pieces)
-    cjk = is_cjk_lang(code)
     for k in range(len(pieces) - 1):
         left, right = pieces[k], pieces[k + 1]
+        rtext = texts[k + 1]
         current = paragraphs[-1]
         end_vote = (1 if left.ends_paragraph else -1) if left.end_known else 0
         if right.start_known:
             start_vote = 1 if right.starts_paragraph else -1
         else:
             start_vote = -1 if indents and right.unindented else 0
-        if right.heading_like and ends_sentence(current, code):
+        if cjk and _layout_given(left) and ends_sentence(left.text, code):
+            # Chinese headings carry no full stop: a "subhead" that ends a sentence is a body line that
+            # layout set apart (a taller box), and says nothing about where the paragraph ends.
+            end_vote = 0
+        if cjk and _layout_given(right) and ends_sentence(rtext, code):
+            start_vote = 0
+        forced = _forced_join(current, rtext, left, right, cjk, code, measured[-1])
+        if forced:
+            end_vote = start_vote = -1
+        elif right.heading_like and ends_sentence(current, code):
             start_vote = 1
         elif (
             cjk and end_vote == -1 and _open_cjk(current)
-            and not any(w in right.start_evidence for w in ("indent", "centred"))
+            and not _marked_start(right)
         ):
             # Chinese body text never ends a paragraph on a full line without punctuation (or on a comma):
             # what follows continues it, whatever its block was taken for (a last line set apart by a
@@ -401,13 +466,14 @@ def merge_pieces_detailed(pieces: Sequence[Piece], lang: str | None = "zh") -> M
             start_vote = -1
         if (
             not cjk and _open_end(current) and not left.heading_like and not right.heading_like
-            and (left.end_evidence or right.start_evidence)
-            and not any(w in right.start_evidence for w in ("indent", "centred"))
+            and (left.end_evidence or right.start_evidence or measured[-1])
+            and not _marked_start(right)
         ):
             # An English paragraph ends on a sentence mark; text that stops on a word or a comma goes on,
             # wherever layout put the rest (a line cut at a wide word space, a body line taken for a
             # subhead, a dateline on a line of its own). Two pieces that layout built without geometry
-            # (subheads) may be a crosshead and the next paragraph's first line: left alone.
+            # (subheads) may be a crosshead and the next paragraph's first line: left alone, unless body
+            # text came before them in the same paragraph.
             end_vote = start_vote = -1
         if (
             left.end_evidence == "centred" and not right.start_evidence and right.starts_paragraph
@@ -421,6 +487,8 @@ def merge_pieces_detailed(pieces: Sequence[Piece], lang: str | None = "zh") -> M
             # punctuation or on a comma continues it, even where the text before was taken for a heading.
             end_vote = start_vote = -1
         evidence = [f"left: {left.end_evidence or '?'}", f"right: {right.start_evidence or '?'}"]
+        if forced:
+            evidence.append(forced)
         sentence = ends_sentence(current, code)
         join: bool
         forms: bool | None = None
@@ -437,7 +505,7 @@ def merge_pieces_detailed(pieces: Sequence[Piece], lang: str | None = "zh") -> M
         else:
             # Both unknown, or geometry contradicts itself (a short line followed by an unindented one,
             # e.g. around a photo): the text decides; a contradiction needs a word across the join.
-            ev = assess_join(current, right.text, code)
+            ev = assess_join(current, rtext, code)
             forms = ev.forms_word
             join = not ev.left_ends_sentence and not ev.left_ends_clause
             if votes != {0}:
@@ -446,20 +514,24 @@ def merge_pieces_detailed(pieces: Sequence[Piece], lang: str | None = "zh") -> M
             if ev.forms_word:
                 evidence.append("word across join")
         if join:
-            if forms is None:
-                ev = assess_join(current, right.text, code)
+            if not current.strip() or not rtext.strip():
+                suspect = False
+            elif forms is None:
+                ev = assess_join(current, rtext, code)
                 forms, suspect = ev.forms_word, ev.suspect_loss
             else:
-                suspect = assess_join(current, right.text, code).suspect_loss
-            joined = join_text(current, right.text, code)
-            offset = len(joined) - len(right.text.lstrip())
+                suspect = assess_join(current, rtext, code).suspect_loss
+            joined = join_text(current, rtext, code)
+            offset = len(joined) - len(rtext.lstrip())
             paragraphs[-1] = joined
             line_ids[-1].extend(right.line_ids)
+            measured[-1] = measured[-1] or not _layout_given(right)
             uncertain = suspect
         else:
             offset = None
-            paragraphs.append(right.text)
+            paragraphs.append(rtext)
             line_ids.append(list(right.line_ids))
+            measured.append(not _layout_given(right))
             uncertain = not sentence and not ends_clause(current)
             if uncertain:
                 evidence.append("paragraph ends without sentence-final punctuation")
@@ -477,7 +549,7 @@ def merge_pieces_detailed(pieces: Sequence[Piece], lang: str | None = "zh") -> M
                 uncertain=uncertain,
                 left_line_id=left.line_ids[-1] if left.line_ids else None,
                 right_line_id=right.line_ids[0] if right.line_ids else None,
-                context=_context(current, right.text),
+                context=_context(current, rtext),
             )
         )
     return MergeResult(paragraphs, decisions, line_ids)
