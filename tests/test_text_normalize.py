@@ -55,6 +55,11 @@ def test_quotes_paired() -> None:
     assert normalize_text("所谓“绿色“发展", "zh") == "所谓“绿色”发展"
     assert normalize_text("叫'小明'的人", "zh") == "叫‘小明’的人"
     assert normalize_text("don't 中文", "zh") == "don't 中文"
+    # Half a pair, in a line cut from its paragraph: the side comes from the context, not alternation.
+    assert normalize_text("蛛网一样挂在墙上。”", "zh", headline=True) == "蛛网一样挂在墙上。”"
+    assert normalize_text("他说：“我们", "zh") == "他说：“我们"
+    assert normalize_text("“以前一下雨，楼道里全是水。“家住这里", "zh") == "“以前一下雨，楼道里全是水。”家住这里"
+    assert normalize_text("从“要我分”到“我要分“", "zh") == "从“要我分”到“我要分”"
 
 
 def test_edge_artifacts_removed() -> None:

@@ -365,6 +365,19 @@ def test_zh_line_of_another_caption_above_does_not_make_gaps_look_wide() -> None
     assert "vertical gap" not in pieces[0].end_evidence
 
 
+def test_headline_rest_before_the_story_opening_is_not_body() -> None:
+    opening = build_pieces(typeset_zh(["本报讯（记者柳芸）3月7日晚，新编越剧在大剧院首演。"], chars=8), "zh",
+                           bounds=(100, 340))
+    result = merge_pieces_detailed([Piece("首演", True, True, ["h"]), *opening], "zh")
+    assert result.paragraphs == ["本报讯（记者柳芸）3月7日晚，新编越剧在大剧院首演。"]
+    assert result.deck == ["首演"]
+    assert result.line_ids[0] == opening[0].line_ids
+    # A continued story's part on a later page may open on a crosshead: it stays.
+    part = build_pieces(typeset_zh(["吞吐量快速增长的背后，是效率的提升。"], chars=8), "zh", bounds=(100, 340))
+    result = merge_pieces_detailed([Piece("智慧码头提效率", True, True, ["h"]), *part], "zh")
+    assert result.paragraphs == ["智慧码头提效率", "吞吐量快速增长的背后，是效率的提升。"] and not result.deck
+
+
 def test_edge_artifacts_dropped_from_lines() -> None:
     lines = typeset_zh(["今天天气很好，我们一起去公园散步。"], chars=10)
     lines[1] = Line(lines[1].id, lines[1].bbox, lines[1].text + " |")

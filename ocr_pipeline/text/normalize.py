@@ -102,16 +102,38 @@ def _pair_quotes(s: str) -> str:
         return s
     if not has_straight and not any(is_han_or_kana(c) for c in s):
         return s
-    # Chinese nests single quotes inside double ones, so double quotes alternate strictly.
+    # Chinese nests single quotes inside double ones, so double quotes alternate, except where the context
+    # fixes the side: a piece of text cut at a line or column end ("挂在墙上。”") holds half a pair, and
+    # alternation alone would turn its closing quote into an opening one.
     out: list[str] = []
     open_ = False
-    for ch in s:
+    for i, ch in enumerate(s):
         if ch in "“”\"":
-            out.append("”" if open_ else "“")
-            open_ = not open_
+            side = _quote_side(s, i)
+            opening = not open_ if side is None else side
+            out.append("“" if opening else "”")
+            open_ = opening
         else:
             out.append(ch)
     return "".join(out)
+
+
+# After these a quote opens ("说：“", at the start); before these, or at the end after a sentence or a word,
+# it closes ("好”，", "了。”").
+_BEFORE_OPENING = "：:"
+_AFTER_CLOSING = "，。、；！？,;!?）)》"
+
+
+def _quote_side(s: str, i: int) -> bool | None:
+    """True: the double quote at ``i`` opens; False: it closes; None: the context cannot tell."""
+    left, right = _neighbour(s, i, -1), _neighbour(s, i, 1)
+    if left == "" or left in _BEFORE_OPENING:
+        return True if right else None
+    if right and right in _AFTER_CLOSING:
+        return False
+    if right == "" and (is_han_or_kana(left) or left in "。！？…”’"):
+        return False
+    return None
 
 
 def _pair_single_quotes(s: str) -> str:

@@ -101,6 +101,9 @@ class MergeResult:
     decisions: list[JoinDecision]
     # For each paragraph, the ids of its lines in reading order.
     line_ids: list[list[str]] = field(default_factory=list)
+    # Headings that layout handed over before the first paragraph of the body (the rest of a headline, a
+    # deck): not body text, so not in ``paragraphs``; the caller may add them to the headline.
+    deck: list[str] = field(default_factory=list)
 
 
 def _cjk_text(lang: str | None, texts: Sequence[str]) -> bool:
@@ -391,6 +394,9 @@ def _stray_mark(text: str) -> bool:
     return len(t) == 1 and not is_cjk_char(t) and not t.isdigit()
 
 
+# The dateline that opens a Chinese news story: the paper's own ("本报讯", "本报北京3月1日电") or an agency's.
+_STORY_OPENING = re.compile(r"^\s*(本报[讯电]|本报[^，。（(]{1,12}电|(新华社|中新社)[^，。]{0,16}电)")
+
 # A Chinese photo credit ("■本报记者 周立 摄", "新华社记者 李想 摄") closes the caption it follows.
 _CREDIT = re.compile(r"^[■□●○▲◆◇☆★]?[^。！？]{0,24}摄[)）]?$")
 
@@ -552,7 +558,30 @@ def merge_pieces_detailed(pieces: Sequence[Piece], lang: str | None = "zh") -> M
                 context=_context(current, rtext),
             )
         )
+    lead = _deck_length(pieces, texts, code)
+    if lead:
+        # Paragraphs made of the leading headings only; the first body piece starts a paragraph of its own.
+        m = next(d.paragraph + 1 for d in decisions if d.index == lead - 1)
+        deck = [t for t in paragraphs[:m] if t.strip()]
+        for d in decisions:
+            d.paragraph -= m
+        return MergeResult(paragraphs[m:], decisions, line_ids[m:], deck)
     return MergeResult(paragraphs, decisions, line_ids)
+
+
+def _deck_length(pieces: Sequence[Piece], texts: Sequence[str], lang: str) -> int:
+    """How many pieces at the start are headings above the body: pieces that layout built without
+    geometry (or stray marks), none ending a sentence, followed by the story's opening paragraph, which a
+    Chinese paper marks with its dateline ("本报讯（记者…）", "新华社北京3月1日电"). Without that mark the
+    headings may be the crossheads that a continued story's part on a later page opens with."""
+    n = 0
+    while n < len(pieces) and (_layout_given(pieces[n]) or not texts[n].strip()):
+        if ends_sentence(texts[n], lang):
+            return 0
+        n += 1
+    if n == 0 or n == len(pieces) or not _marked_start(pieces[n]) or not _STORY_OPENING.match(texts[n]):
+        return 0
+    return n
 
 
 def merge_pieces(pieces: Sequence[Piece], lang: str | None = "zh") -> list[str]:
