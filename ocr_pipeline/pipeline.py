@@ -19,7 +19,7 @@ from ocr_pipeline.engines import OcrEngine, create_engine
 from ocr_pipeline.engines.base import EngineOptions
 from ocr_pipeline.errors import EXIT_PARTIAL, BadInputError, EngineError, OcrPipelineError
 from ocr_pipeline.ingest.types import EditionSource, PageSource, TextPage
-from ocr_pipeline.model import Edition, Page, ProcessingStep, Separator
+from ocr_pipeline.model import Char, Edition, Page, ProcessingStep, Separator
 from ocr_pipeline.settings import ConvertSettings
 
 if TYPE_CHECKING:
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from ocr_pipeline.layout.articles import PageArticle
 
 log = logging.getLogger(__name__)
+
+UNMAPPED = "\ufffd"  # a text-layer glyph without a Unicode mapping (see ingest.pdf.read_text_layer)
 
 
 @dataclass(slots=True)
@@ -94,6 +96,15 @@ class Converter:
         text_page = self._read_text(src)
         if text_page is not None:
             page = _page_from_text(src, number, text_page)
+            if src.kind == "pdf":
+                if any(UNMAPPED in ln.text for ln in page.lines):
+                    t = time.perf_counter()
+                    self._ocr_unmapped(src, page)
+                    timing.ocr += time.perf_counter() - t
+                t = time.perf_counter()
+                articles = _analyze_pdf_page(src, page, s.layout)
+                timing.layout += time.perf_counter() - t
+                return PageResult(page, articles, None)
             image = self._image_beside(src)
             t = time.perf_counter()
             articles = analyze_page(page, image=image, merge_rows=False, profile=s.layout)
@@ -166,7 +177,8 @@ class Converter:
         if src.kind in ("alto", "page") or (src.kind == "pdf" and (s.engine == "pdf-text" or s.use_text_layer)):
             from ocr_pipeline.ingest import read_text_source
 
-            text = read_text_source(src, dpi=s.dpi)
+            # With an OCR engine at hand, lines holding glyphs without a Unicode mapping are OCR'd.
+            text = read_text_source(src, dpi=s.dpi, keep_unmapped=s.engine not in ("pdf-text", "import"))
             if text is None and s.engine == "pdf-text":
                 raise BadInputError(
                     "this PDF page has no text layer; convert it with an OCR engine (--engine ppocr)",
@@ -176,6 +188,49 @@ class Converter:
         if s.engine == "import":
             raise BadInputError("--engine import needs ALTO or PAGE XML files as input", path=str(src.path))
         return None
+
+    def _ocr_unmapped(self, src: PageSource, page: Page) -> None:
+        """Fill in the glyphs of a text layer that have no Unicode mapping (fonts embedded without a
+        ToUnicode table) by OCR: the lines holding them are read from the drawn page, and each unmapped
+        glyph takes the OCR'd character at its place; the mapped characters stay as the PDF has them.
+        A glyph the engine read nothing at is dropped."""
+        from ocr_pipeline.ingest.pdf import render_pdf_page
+
+        bad = [ln for ln in page.lines if UNMAPPED in ln.text]
+        boxes = []
+        for ln in bad:
+            x0, y0, x1, y1 = ln.bbox
+            pad = 0.15 * (y1 - y0)
+            boxes.append((max(0.0, x0 - pad), max(0.0, y0 - pad), min(page.width, x1 + pad), min(page.height, y1 + pad)))
+        try:
+            image = render_pdf_page(src, dpi=round(page.dpi or self.settings.dpi)).image
+            found = self.engine.recognize(image, regions=boxes)
+        except OcrPipelineError as exc:
+            log.warning("%s: unmapped glyphs not OCR'd (%s); they are left out", src.label, exc)
+            found = []
+        ocr_chars = [c for ol in found for c in (ol.chars or []) if c.text.strip()]
+        filled = 0
+        for ln in bad:
+            chars = []
+            for c in ln.chars or []:
+                if c.text == UNMAPPED:
+                    x0, y0, x1, y1 = c.bbox
+                    w = x1 - x0
+                    near = [o for o in ocr_chars if x0 - 0.3 * w <= (o.bbox[0] + o.bbox[2]) / 2 <= x1 + 0.3 * w
+                            and y0 <= (o.bbox[1] + o.bbox[3]) / 2 <= y1]
+                    if not near:
+                        continue
+                    best = min(near, key=lambda o: abs((o.bbox[0] + o.bbox[2]) / 2 - (x0 + x1) / 2))
+                    c = Char(best.text, c.bbox, best.confidence)
+                    filled += 1
+                chars.append(c)
+            ln.chars = chars or None
+            ln.text = "".join(c.text for c in chars) if chars else ln.text.replace(UNMAPPED, "")
+            ln.confidence = min([ln.confidence, *(c.confidence for c in chars)])
+        page.lines = [ln for ln in page.lines if ln.text.strip()]
+        if filled:
+            page.provenance.append(self.engine.provenance())
+        log.info("%s: %d text-layer lines had unmapped glyphs; %d glyphs filled in by OCR", src.label, len(bad), filled)
 
     def _image_beside(self, src: PageSource) -> np.ndarray | None:
         """The page image of an imported OCR file, when it sits beside it (for photos and the report)."""
@@ -275,6 +330,45 @@ def _edition_metadata(edition: Edition) -> None:
             if m2 and not edition.date:
                 month = _MONTHS.index(m2[1].lower()) + 1
                 edition.date = f"{int(m2[3]):04d}-{month:02d}-{int(m2[2]):02d}"
+
+
+# Resolution at which a born-digital PDF page is drawn for its layout: the region finder works on a page
+# about 1,200 px wide whatever it is given, and drawing at 300 dpi took five times as long.
+_PDF_LAYOUT_DPI = 150
+
+
+def _analyze_pdf_page(src: PageSource, page: Page, profile: str) -> list[PageArticle]:
+    """Layout of a PDF page read from its text layer, with what the drawn page shows: the rules, photos,
+    columns and gutters that ``find_regions`` finds on a scan, and the ink that tells bold type. A text layer
+    alone says nothing of the rules and pictures, and its lines may run across narrow gutters; laid out from
+    its lines only, the committed digital samples came out at 30-60% body CER."""
+    import cv2
+
+    from ocr_pipeline.ingest.pdf import render_pdf_page
+    from ocr_pipeline.layout import analyze_page
+    from ocr_pipeline.layout.grid import split_at_gutters
+    from ocr_pipeline.layout.regions import binarize, find_regions
+
+    try:
+        drawn = render_pdf_page(src, dpi=_PDF_LAYOUT_DPI).image
+    except OcrPipelineError as exc:  # a page PDFium cannot draw: lay it out from its lines alone
+        log.warning("%s: page not drawn for layout (%s)", src.label, exc)
+        return analyze_page(page, merge_rows=False, profile=profile)
+    gray = cv2.cvtColor(drawn, cv2.COLOR_BGR2GRAY) if drawn.ndim == 3 else drawn
+    found = find_regions(gray)
+    k = page.width / max(1, gray.shape[1])
+
+    def up(b: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+        return (b[0] * k, b[1] * k, b[2] * k, b[3] * k)
+
+    columns = [(a * k, b * k) for a, b in found.columns]
+    page.lines = split_at_gutters(page.lines, columns)
+    for i, ln in enumerate(page.lines, 1):
+        ln.id = f"l{i:04d}"
+    page.separators = [Separator(id=f"s{i:03d}", kind=r.kind, bbox=up(r.bbox)) for i, r in enumerate(found.rules, 1)]
+    ink = cv2.resize(binarize(gray), (page.width, page.height), interpolation=cv2.INTER_NEAREST)
+    return analyze_page(page, ink=ink, regions=[up(r) for r in found.regions], photos=[up(p) for p in found.photos],
+                        columns=columns, merge_rows=False, profile=profile)
 
 
 def _page_from_text(src: PageSource, number: int, tp: TextPage) -> Page:

@@ -1,4 +1,4 @@
-"""PDF pages: text layers read with pdfplumber (English and Chinese, made here with reportlab), scanned
+"""PDF pages: text layers read with PDFium (English and Chinese, made here with reportlab), scanned
 pages rasterised with pypdfium2, and broken, encrypted and empty PDFs."""
 
 from __future__ import annotations
@@ -270,3 +270,18 @@ def test_missing_and_empty_pdf(tmp_path: Path) -> None:
     empty.write_bytes(b"")
     with pytest.raises(BadInputError, match="empty"):
         load_image(PageSource(path=empty, kind="pdf"))
+
+
+def test_fake_bold_glyphs_drawn_twice_are_read_once(tmp_path: Path) -> None:
+    # Some layout programs fake bold type by drawing each string twice, a fraction of a point apart.
+    p = tmp_path / "bold.pdf"
+    c = canvas.Canvas(str(p), pagesize=letter)
+    c.setFont("Helvetica", 12)
+    for dx in (0.0, 0.4):
+        c.drawString(72 + dx, 700, "Harbor board approves the new ferry pier")
+    c.drawString(72, 680, "and a second line drawn only once here")
+    c.save()
+    page = read_text_layer(PageSource(path=p, kind="pdf"), dpi=144)
+    assert page is not None
+    assert texts(page.lines) == ["Harbor board approves the new ferry pier", "and a second line drawn only once here"]
+

@@ -14,14 +14,15 @@ from ocr_pipeline.ingest.pdf import pdf_page_count, read_text_layer
 from ocr_pipeline.ingest.types import EditionSource, PageImage, PageSource, TextPage
 
 
-def read_text_source(src: PageSource, *, dpi: int = 300) -> TextPage | None:
-    """The page's text without OCR where it has one: ALTO/PAGE import, or a PDF text layer; else None."""
+def read_text_source(src: PageSource, *, dpi: int = 300, keep_unmapped: bool = False) -> TextPage | None:
+    """The page's text without OCR where it has one: ALTO/PAGE import, or a PDF text layer; else None.
+    ``keep_unmapped``: see ``read_text_layer``."""
     if src.kind == "alto":
         return read_alto(src.path, image_path=src.image_path, default_dpi=dpi)
     if src.kind == "page":
         return read_page(src.path, image_path=src.image_path)
     if src.kind == "pdf":
-        return read_text_layer(src, dpi=dpi)
+        return read_text_layer(src, dpi=dpi, keep_unmapped=keep_unmapped)
     return None
 
 

@@ -332,13 +332,14 @@ def _make_line(piece: list[tuple[_Glyph, bool]], scale: float, ox: float, oy: fl
 
 
 def read_text_layer(
-    src: PageSource, *, dpi: int = 300, min_chars: int = 20, gap_factor: float = 2.0
+    src: PageSource, *, dpi: int = 300, min_chars: int = 20, gap_factor: float = 2.0, keep_unmapped: bool = False
 ) -> TextPage | None:
     """Lines of a PDF page's text layer in page pixels at ``dpi``; None when there is no usable text layer.
 
     Usable: at least ``min_chars`` non-space characters, at most 30% unmapped glyphs (``(cid:N)``, U+FFFD,
     private use), and not a full-page scan carrying only a stamp of text. Lines never cross a gap wider
-    than ``gap_factor`` em, nor a vertical rule, so neighbouring columns stay apart.
+    than ``gap_factor`` em, nor a vertical rule, so neighbouring columns stay apart. Unmapped glyphs are
+    left out, or with ``keep_unmapped`` kept as U+FFFD, so that the caller can OCR the lines holding them.
     """
     doc = open_pdf(src.path)
     try:
@@ -374,7 +375,12 @@ def read_text_layer(
         return None
 
     scale = dpi / 72.0
-    glyphs = [g for g in glyphs if not _is_garbage(g.text)]
+    if keep_unmapped:
+        for g in glyphs:
+            if _is_garbage(g.text):
+                g.text = "\ufffd"
+    else:
+        glyphs = [g for g in glyphs if not _is_garbage(g.text)]
     lines: list[Line] = []
     for row in _rows(glyphs):
         for piece in _split_row(row, is_space, rules, gap_factor):

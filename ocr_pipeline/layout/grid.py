@@ -124,3 +124,47 @@ def _continues(prev: Line, ln: Line, body_h: float, hrules: list[BBox], ordered:
         if min(other.bbox[2], x1) - max(other.bbox[0], x0) > 0:
             return False
     return True
+
+
+def split_at_gutters(lines: list[Line], columns: list[tuple[float, float]]) -> list[Line]:
+    """Lines of a text layer cut where they cross a column gutter found in the page image.
+
+    A PDF's text layer groups glyphs into lines by position and content-stream order; on a page with
+    narrow gutters two columns' lines can come out as one ("curveball with a fastball final out of ...").
+    A line is cut between two characters whose blank gap covers the middle of a gutter and is at least
+    half as wide as the gutter; body-size lines only, so the word spaces of a headline set across several
+    columns are left alone. Lines without character boxes are kept as they are.
+    """
+    gutters = [(b, a) for (_, b), (a, _) in zip(columns, columns[1:], strict=False) if a > b]
+    if not gutters or not lines:
+        return lines
+    # Body size from the lines themselves: a text layer's boxes are the fonts' full height, not the ink's.
+    body_h = float(np.median([_height(ln) for ln in lines]))
+    out: list[Line] = []
+    for ln in lines:
+        chars = ln.chars or []
+        if len(chars) < 2 or _height(ln) > 1.3 * body_h:
+            out.append(ln)
+            continue
+        cuts: list[int] = []
+        ink = [i for i, c in enumerate(chars) if c.text.strip()]
+        for i, j in zip(ink, ink[1:], strict=False):
+            left, right = chars[i].bbox[2], chars[j].bbox[0]
+            if any(left <= (g0 + g1) / 2 <= right and right - left >= 0.5 * (g1 - g0) for g0, g1 in gutters):
+                cuts.append(j)
+        if not cuts:
+            out.append(ln)
+            continue
+        for n, (a, b) in enumerate(zip([0, *cuts], [*cuts, len(chars)], strict=True)):
+            part = chars[a:b]
+            while part and not part[-1].text.strip():
+                part = part[:-1]
+            while part and not part[0].text.strip():
+                part = part[1:]
+            if not part:
+                continue
+            box = (min(c.bbox[0] for c in part), min(c.bbox[1] for c in part),
+                   max(c.bbox[2] for c in part), max(c.bbox[3] for c in part))
+            out.append(Line(id=f"{ln.id}.{n + 1}", bbox=box, text="".join(c.text for c in part),
+                            confidence=ln.confidence, chars=list(part)))
+    return out
