@@ -14,7 +14,7 @@ and character boxes taken from the CTC column positions.
 - ``det_thresh``, ``det_box_thresh``, ``det_unclip_ratio``, ``det_max_candidates``: DB post-processing.
 - ``rec_batch_num`` (int): text lines per recognition batch.
 - ``rec_width_scale`` (float): horizontal scale of a line image for recognition, after it is resized to the
-  model's height of 48 px; default by ``lang`` (0.5, or 0.7 for a Latin-script language), 1.0 is PaddleOCR's
+  model's height of 48 px; default by ``lang`` (0.45, or 0.65 for a Latin-script language), 1.0 is PaddleOCR's
   own. ``rec_min_width`` (int, 0): pad every batch to at least this width (PaddleOCR pads to 320).
 - ``text_score`` (float): lines whose mean character probability is below this are dropped.
 - ``graph_opt`` ("disable" | "basic" | "extended" | "all"); ``allow_spinning`` (bool, True).
@@ -94,10 +94,11 @@ class PPOCRSettings:
     # Recognition cost grows with the width of the line image the model reads. PaddleOCR keeps a line's
     # aspect ratio (width 48 * w / h) and pads every batch to at least 320 px. The model reads narrower
     # images as well: it is trained on lines squeezed into 320 px. Measured on the scanned samples
-    # (page text CER): Chinese 0.0494 at 1.0, 0.0492 at 0.55, 0.0494 at 0.45 (doubled characters such as
-    # 常常 all kept); English 0.0580 at 1.0, 0.0580 at 0.7, 0.0593 at 0.6, 0.0687 at 0.5. Together with no
-    # padding to 320 px (short CJK lines are mostly narrower than that once squeezed) a Chinese page feeds
-    # the model about 60% fewer columns. None: 0.5, or 0.7 for a Latin-script language.
+    # (page text CER): Chinese 0.0494 at 1.0, 0.0492 at 0.55, 0.0494 at 0.45, 0.0500 at 0.4 (doubled
+    # characters such as 常常 all kept at 0.45); English 0.0580 at 1.0, 0.0580 at 0.7, 0.0582 at 0.65, 0.0593
+    # at 0.6, 0.0687 at 0.5. Together with no padding to 320 px (short CJK lines are mostly narrower than
+    # that once squeezed) a Chinese page feeds the model about 60% fewer columns. None: 0.45, or 0.65 for a
+    # Latin-script language.
     rec_width_scale: float | None = None
     rec_min_width: int = 0
     cls_thresh: float = 0.9
@@ -680,7 +681,7 @@ class PPOCREngine(OcrEngine):
         s = self.settings.rec_width_scale
         if s is not None:
             return float(s)
-        return 0.7 if is_latin_lang(self.options.lang) else 0.5
+        return 0.65 if is_latin_lang(self.options.lang) else 0.45
 
     def _spaces_on(self) -> bool:
         s = self.settings.insert_spaces
