@@ -378,6 +378,17 @@ def test_headline_rest_before_the_story_opening_is_not_body() -> None:
     assert result.paragraphs == ["智慧码头提效率", "吞吐量快速增长的背后，是效率的提升。"] and not result.deck
 
 
+def test_zh_two_captions_side_by_side_in_one_block() -> None:
+    # Two photos side by side, their captions made one block by layout, listed caption by caption.
+    a1, a2 = "3月13日，澜江滨江公园里的樱花竞相开放，吸引众多市民前来", "踏青赏花。■本报记者周立摄"
+    b1, b2 = "工人在鼓楼附近的永安桥上进行修缮作业，这座石拱桥已有两百", "多年历史。■本报记者贺一鸣摄"
+    lines = [Line("a1", (850, 2600, 850 + len(a1) * CW, 2630), a1), Line("a2", (850, 2640, 850 + len(a2) * CW, 2670), a2),
+             Line("b1", (1800, 2600, 1800 + len(b1) * CW, 2630), b1),
+             Line("b2", (1800, 2640, 1800 + len(b2) * CW, 2670), b2)]
+    pieces = build_pieces(lines, "zh", bounds=(850, 1800 + len(b1) * CW))
+    assert merge_pieces(pieces, "zh") == [a1 + a2, b1 + b2]
+
+
 def test_edge_artifacts_dropped_from_lines() -> None:
     lines = typeset_zh(["今天天气很好，我们一起去公园散步。"], chars=10)
     lines[1] = Line(lines[1].id, lines[1].bbox, lines[1].text + " |")

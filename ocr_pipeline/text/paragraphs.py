@@ -163,6 +163,23 @@ def _rows(items: Sequence[tuple[Line, str]], join_lang: str) -> list[_Row]:
     return out
 
 
+def _side_by_side(items: Sequence[tuple[Line, str]]) -> list[list[tuple[Line, str]]]:
+    """The lines cut into runs where the text goes back up the page to the side of what came before: a
+    second column of text in the same block. Pieces of one printed line listed out of order share its
+    height, and are not cut apart."""
+    runs: list[list[tuple[Line, str]]] = [[items[0]]]
+    for ln, t in items[1:]:
+        run = runs[-1]
+        prev = run[-1][0]
+        h = min(prev.bbox[3] - prev.bbox[1], ln.bbox[3] - ln.bbox[1])
+        x0, x1 = min(r.bbox[0] for r, _ in run), max(r.bbox[2] for r, _ in run)
+        if ln.bbox[1] < prev.bbox[1] - 0.5 * h and (ln.bbox[0] >= x1 or ln.bbox[2] <= x0):
+            runs.append([(ln, t)])
+        else:
+            run.append((ln, t))
+    return runs
+
+
 def _edge(values: Sequence[float], tol: float, *, outer_is_max: bool) -> float | None:
     """The text edge of a block from its rows' ends: the outermost cluster that a fair share of the rows
     reach (within ``tol``), robust to a single line that strays past it (an OCR line run across the gutter
@@ -194,6 +211,15 @@ def build_pieces(
     items = [(ln, t) for ln, t in items if t]
     if not items:
         return []
+    runs = _side_by_side(items)
+    if len(runs) > 1:
+        # Layout made one block of text set side by side (two captions under two photos): each run has
+        # its own edges, and the block's bounds, which span them all, measure none of them.
+        return [
+            piece
+            for run in runs
+            for piece in build_pieces([ln for ln, _ in run], lang, block_id=block_id, settings=cfg)
+        ]
     cjk = _cjk_text(lang, [t for _, t in items])
     code = lang if lang else ("zh" if cjk else "en")
     rows = _rows(items, code)
@@ -399,6 +425,7 @@ _STORY_OPENING = re.compile(r"^\s*(本报[讯电]|本报[^，。（(]{1,12}电|(
 
 # A Chinese photo credit ("■本报记者 周立 摄", "新华社记者 李想 摄") closes the caption it follows.
 _CREDIT = re.compile(r"^[■□●○▲◆◇☆★]?[^。！？]{0,24}摄[)）]?$")
+_CREDIT_END = re.compile(r"(?:[■□●○▲◆◇☆★]|记者|摄影)[^。！？■]{0,20}摄[)）]?$")
 
 
 def _forced_join(
@@ -492,6 +519,10 @@ def merge_pieces_detailed(pieces: Sequence[Piece], lang: str | None = "zh") -> M
             # Chinese paragraphs always indent: an unindented line after text that stops without
             # punctuation or on a comma continues it, even where the text before was taken for a heading.
             end_vote = start_vote = -1
+        if not forced and cjk and _CREDIT_END.search(current):
+            # A photo credit closes its caption: what follows is the next caption or the story.
+            end_vote = start_vote = 1
+            forced = ""
         evidence = [f"left: {left.end_evidence or '?'}", f"right: {right.start_evidence or '?'}"]
         if forced:
             evidence.append(forced)
