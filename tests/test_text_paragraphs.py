@@ -389,6 +389,28 @@ def test_zh_two_captions_side_by_side_in_one_block() -> None:
     assert merge_pieces(pieces, "zh") == [a1 + a2, b1 + b2]
 
 
+def test_english_crosshead_wrapped_over_two_one_line_blocks() -> None:
+    width = 26 * EN_CW
+    a = build_pieces([en_line(0, "Nothing in the old", indent=2),
+                      Line("e1", (50, 100, 50 + width, 130), "readings could tell you that.")], "en",
+                     bounds=(50, 50 + width))
+    # A bold crosshead set wide: its first line neither full nor clearly short.
+    first = Line("e2", (50, 300, 50 + 22 * EN_CW, 330), "Lessons for younger")
+    head = [build_pieces([first], "en", bounds=(50, 50 + width)),
+            build_pieces([en_line(3, "students", y=340)], "en", bounds=(50, 50 + width))]
+    assert not head[0][0].heading_like and not head[0][0].end_known
+    c = build_pieces([Line("e4", (50 + 2 * EN_CW, 380, 50 + width, 410), "The students designed the"),
+                      en_line(5, "stations.", y=420)], "en", bounds=(50, 50 + width))
+    assert merge_pieces(a + head[0] + head[1] + c, "en") == [
+        "Nothing in the old readings could tell you that.", "Lessons for younger students",
+        "The students designed the stations.",
+    ]
+    # The same lines ending on a comma are body text running on.
+    head = [build_pieces([first], "en", bounds=(50, 50 + width)),
+            build_pieces([en_line(3, "students,", y=340)], "en", bounds=(50, 50 + width))]
+    assert len(merge_pieces(a + head[0] + head[1] + c, "en")) == 2
+
+
 def test_edge_artifacts_dropped_from_lines() -> None:
     lines = typeset_zh(["今天天气很好，我们一起去公园散步。"], chars=10)
     lines[1] = Line(lines[1].id, lines[1].bbox, lines[1].text + " |")

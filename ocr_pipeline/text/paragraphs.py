@@ -408,6 +408,29 @@ def _marked_start(piece: Piece) -> bool:
     return bool({"indent", "centred"} & set(piece.start_evidence.split("+")))
 
 
+def _wrapped_crossheads(pieces: Sequence[Piece], texts: Sequence[str], lang: str) -> set[int]:
+    """Indices of pieces that open an English crosshead set over two lines or more: one-line pieces that
+    are not full lines, a few capitalised words without final punctuation, after a sentence end and before
+    an indented paragraph ("Lessons for younger" / "students"). Each line alone is too long, or too full,
+    to look like a heading; together they are one."""
+    out: set[int] = set()
+    for i in range(1, len(pieces) - 1):
+        if not ends_sentence(texts[i - 1], lang) or not texts[i][:1].isupper():
+            continue
+        words = 0
+        for j in range(i, len(pieces) - 1):
+            piece = pieces[j]
+            if len(piece.line_ids) != 1 or piece.end_evidence == "full last line" or (j > i and _marked_start(piece)):
+                break
+            words += len(texts[j].split())
+            if words > 8 or ends_sentence(texts[j], lang) or texts[j].rstrip().endswith((",", "-")):
+                break
+            if j > i and _marked_start(pieces[j + 1]):
+                out.add(i)
+                break
+    return out
+
+
 def _layout_given(piece: Piece) -> bool:
     """A piece that layout built without geometry (a subhead block): no evidence on either side."""
     return not piece.start_evidence and not piece.end_evidence
@@ -469,6 +492,7 @@ def merge_pieces_detailed(pieces: Sequence[Piece], lang: str | None = "zh") -> M
     # Whether this text marks its paragraphs by indents: then an unindented first line continues, even in a
     # block too short to show an indent of its own.
     indents = any(p.start_known and p.starts_paragraph and "indent" in p.start_evidence for p in pieces)
+    crossheads = set() if cjk else _wrapped_crossheads(pieces, texts, code)
     for k in range(len(pieces) - 1):
         left, right = pieces[k], pieces[k + 1]
         rtext = texts[k + 1]
@@ -487,7 +511,7 @@ def merge_pieces_detailed(pieces: Sequence[Piece], lang: str | None = "zh") -> M
         forced = _forced_join(current, rtext, left, right, cjk, code, measured[-1])
         if forced:
             end_vote = start_vote = -1
-        elif right.heading_like and ends_sentence(current, code):
+        elif (right.heading_like or k + 1 in crossheads) and ends_sentence(current, code):
             start_vote = 1
         elif (
             cjk and end_vote == -1 and _open_cjk(current)
