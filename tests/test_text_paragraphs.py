@@ -411,6 +411,19 @@ def test_english_crosshead_wrapped_over_two_one_line_blocks() -> None:
     assert len(merge_pieces(a + head[0] + head[1] + c, "en")) == 2
 
 
+def test_zh_sentence_ending_one_character_short_ends_the_paragraph() -> None:
+    # An eight-character column; the last line holds seven, its stop's box ending at the ink.
+    rows = [(2, "这次演出中，"), (0, "四十多名演职人员"), (0, "里三十五岁以下的"), (0, "占了一半以上。")]
+    lines = [_zh_line(i, t, ind) for i, (ind, t) in enumerate(rows)]
+    last = lines[-1]
+    lines[-1] = Line(last.id, (last.bbox[0], last.bbox[1], last.bbox[2] - 0.5 * CW, last.bbox[3]), last.text)
+    pieces = build_pieces(lines, "zh", bounds=(100, 100 + 8 * CW))
+    assert pieces[-1].ends_paragraph and pieces[-1].end_evidence == "short last line"
+    # Seven characters without a sentence end: not known to end anything.
+    lines[-1] = Line(last.id, lines[-1].bbox, "占了一半以上的")
+    assert not build_pieces(lines, "zh", bounds=(100, 100 + 8 * CW))[-1].ends_paragraph
+
+
 def test_edge_artifacts_dropped_from_lines() -> None:
     lines = typeset_zh(["今天天气很好，我们一起去公园散步。"], chars=10)
     lines[1] = Line(lines[1].id, lines[1].bbox, lines[1].text + " |")

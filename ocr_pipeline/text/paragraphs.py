@@ -302,6 +302,11 @@ def build_pieces(
         slack = margins[i][1]
         if cjk:
             short[i] = slack > cfg.short_cjk * cw
+            if not short[i] and slack > 0.6 * cw and ends_sentence(rows[i].text, code):
+                # A sentence that ends one character short of the edge ends its paragraph: a justified
+                # line is filled to the last cell. The box alone cannot say so (the stop's blank half cell
+                # and box wobble are half a character each); the count of characters the width holds can.
+                short[i] = (right - left) / cw - _units(rows[i].text) >= 0.8
         elif i + 1 < n:
             # Ragged or justified: the line was ended on purpose if the next line's first word would have
             # fitted in the space left at its end.
