@@ -41,6 +41,9 @@ def test_keep_hyphen_uses_frequencies_not_a_list() -> None:
     assert not keep_hyphen("recon", "struction", "en")
     # Two unknown halves (a name, a rare term): typesetting hyphenation is far more common.
     assert not keep_hyphen("Zwqxy", "bqzt", "en")
+    # Unknown as one word: a compound of two common words keeps its hyphen, a broken name does not.
+    assert keep_hyphen("half", "century", "en") and keep_hyphen("great", "granddaughter", "en")
+    assert not keep_hyphen("Thi", "aumont", "en") and not keep_hyphen("Kala", "rat", "en")
     # German works through wordfreq's German list.
     assert join_text("die Zei-", "tung", "de") == "die Zeitung"
 

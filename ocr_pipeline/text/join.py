@@ -39,6 +39,11 @@ _SOFT_HYPHENS = "\u00ad¬"
 # "well-known" 5.30, "followup" 2.87 vs "follow-up" 5.12). 1.5 separates both groups.
 HYPHEN_MARGIN = 1.5
 
+# The least zipf frequency wordfreq gives a hyphenated form (from its parts) for the form to be taken for a
+# compound when the solid word is unknown: both parts must be common words ("half-century" 4.87,
+# "great-granddaughter" 3.60; the halves of the name "Kala-rat" 2.79, "Thi-aumont" 1.28).
+COMPOUND_PARTS_MIN = 3.0
+
 # Abbreviations after which "." does not end a sentence (English newspaper usage).
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr st jr sr prof gen gov sen rep col lt sgt capt fig no vs mt ft co inc corp ltd".split()
@@ -139,10 +144,11 @@ def keep_hyphen(prefix: str, suffix: str, lang: str | None = "en") -> bool:
         return True  # "Anglo-Saxon", "non-English": a capital after a hyphen is never a word's inside
     solid = word_zipf((prefix + suffix).lower(), lang or "en")
     compound = word_zipf(f"{prefix}-{suffix}".lower(), lang or "en")
-    if solid == 0 and compound == 0:
-        return False  # unknown words (names, rare terms): typesetting hyphenation is the common case
     if solid == 0:
-        return True
+        # Unknown as one word: a compound of two ordinary words ("half-century", "one-third"), or a name or
+        # rare word that the typesetter broke ("Thi-aumont", "Badon-villers"), whose halves are not both
+        # words in common use. wordfreq rates a hyphenated form by its parts, so its figure tells them apart.
+        return compound >= COMPOUND_PARTS_MIN
     return solid < compound - HYPHEN_MARGIN
 
 
