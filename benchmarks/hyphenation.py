@@ -70,7 +70,7 @@ def _written(prefix: str, suffix: str, bodies: str) -> bool | None:
 
 
 def _article_lines(edition: Edition, article: model.Article) -> list[str]:
-    out = []
+    out: list[str] = []
     for ref in article.blocks:
         page = edition.page(ref.page)
         block = page.block_map().get(ref.block_id)
