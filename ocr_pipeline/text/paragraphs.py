@@ -7,8 +7,11 @@ short last line or before a larger vertical gap. Each run of lines between such 
 Across blocks (the bottom of one column to the top of the next, around a photo or an inserted box), a piece
 whose last line is full width continues into the next piece unless that one is indented; where geometry
 cannot tell (a one-line block, an English block without indents) the text decides: a sentence end, and for
-Chinese whether a dictionary word spans the join. Every decision is recorded with its evidence so that the
-report can show the places where text may have been lost.
+Chinese whether a dictionary word spans the join. Pieces that layout hands over as subheads carry no
+geometry; the text tells what they are: a Chinese "subhead" that ends a sentence is a body line, two that
+together make one short heading are one, headings before a story's dateline are the headline's rest.
+Every decision is recorded with its evidence so that the report can show the places where text may have
+been lost.
 """
 
 from __future__ import annotations
