@@ -30,7 +30,14 @@ def analyze_page(page: Page, image: np.ndarray | None = None, regions: list[BBox
     ``columns``: the page's column grid when already known (from the image, see ``find_regions``);
     else it is estimated from the lines. ``profile``: the layout profile whose jump grammar applies."""
     from ocr_pipeline.layout.articles import column_lefts, group_articles
-    from ocr_pipeline.layout.blocks import build_blocks, classify_block, line_weights, make_block, page_stats
+    from ocr_pipeline.layout.blocks import (
+        build_blocks,
+        classify_block,
+        fit_line_boxes,
+        line_weights,
+        make_block,
+        page_stats,
+    )
     from ocr_pipeline.layout.grid import column_grid, regions_from_grid
     from ocr_pipeline.layout.photos import find_photos
     from ocr_pipeline.layout.regions import binarize, find_regions_from_lines
@@ -38,6 +45,8 @@ def analyze_page(page: Page, image: np.ndarray | None = None, regions: list[BBox
     lines = [ln for ln in page.lines if ln.text.strip()]
     if ink is None and image is not None:
         ink = binarize(image)
+    if merge_rows:  # our own detector's boxes; a text layer's or an imported file's are kept as they are
+        fit_line_boxes(lines, ink)
     weights = line_weights(lines, ink)
     stats = page_stats(lines, weights, page.width, page.height)
     stats.profile = profile
@@ -77,7 +86,8 @@ def analyze_page(page: Page, image: np.ndarray | None = None, regions: list[BBox
         kind = classify_block(g, bbox, stats, weights, page.number, near_photo, role)
         blocks.append(make_block(len(blocks) + 1, kind, g))
     _extend_captions(blocks, stats.body_height, photo_boxes)
-    blocks = _merge_stacked_blocks(blocks, stats.body_height)
+    blocks = _merge_stacked_blocks(blocks, stats.body_height, photo_boxes)
+    _order_block_lines(blocks, {ln.id: ln for g, _ in groups for ln in g})
     for p in photo_boxes:
         blocks.append(Block(id=f"b{len(blocks) + 1:03d}", kind="photo", bbox=p))
     page.blocks = blocks
@@ -149,16 +159,49 @@ def _extend_captions(blocks: list[Block], body_h: float, photos: list[BBox] | No
                 break
 
 
-def _merge_stacked_blocks(blocks: list[Block], body_h: float) -> list[Block]:
+def _photo_above(b: BBox, photos: list[BBox], body_h: float) -> int:
+    """Index of the photo right above a caption box, over its centre; -1 when none."""
+    cx = (b[0] + b[2]) / 2
+    for i, p in enumerate(photos):
+        if p[0] - body_h <= cx <= p[2] + body_h and -body_h <= b[1] - p[3] <= 3 * body_h:
+            return i
+    return -1
+
+
+def _order_block_lines(blocks: list[Block], lines: dict[str, Line]) -> None:
+    """Lines of a caption or headline in reading order: row by row, left to right within a row. Pieces
+    of one line read apart (a caption line recognised in two regions) would otherwise read in the order
+    they were found. Other blocks keep their region order: a block of running text can hold two
+    columns' lines side by side, which must not interleave."""
+    for b in blocks:
+        if b.kind not in ("caption", "headline") or len(b.line_ids) < 2 or any(i not in lines for i in b.line_ids):
+            continue
+        lns = sorted((lines[i] for i in b.line_ids), key=lambda ln: (ln.bbox[1] + ln.bbox[3]) / 2)
+        rows: list[list[Line]] = []
+        for ln in lns:
+            last = rows[-1] if rows else None
+            if last is not None and any(
+                    min(o.bbox[3], ln.bbox[3]) - max(o.bbox[1], ln.bbox[1])
+                    > 0.5 * min(o.bbox[3] - o.bbox[1], ln.bbox[3] - ln.bbox[1]) for o in last):
+                last.append(ln)
+            else:
+                rows.append([ln])
+        b.line_ids = [ln.id for row in rows for ln in sorted(row, key=lambda x: x.bbox[0])]
+
+
+def _merge_stacked_blocks(blocks: list[Block], body_h: float, photos: list[BBox] | None = None) -> list[Block]:
     """A headline set on two lines, or a caption with its credit line, is one block: lines of such a
     block can come from different regions (one per line), so they are joined here, stacked closely over
-    the same columns."""
+    the same columns. Captions under two different photos stay apart, however close they are."""
     from ocr_pipeline.model import bbox_union
 
+    photos = photos or []
     out: list[Block] = []
     for b in sorted(blocks, key=lambda b: (b.bbox[1], b.bbox[0])):
         for o in out:
             if o.kind != b.kind or b.kind not in ("headline", "caption"):
+                continue
+            if b.kind == "caption" and _photo_above(o.bbox, photos, body_h) != _photo_above(b.bbox, photos, body_h):
                 continue
             h = min(o.bbox[3] - o.bbox[1], b.bbox[3] - b.bbox[1]) / max(1, len(o.line_ids))
             gap = b.bbox[1] - o.bbox[3]

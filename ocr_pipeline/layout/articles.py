@@ -8,6 +8,7 @@ Mastheads and folios never join an article.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from ocr_pipeline.model import BBox, Block, Page, Separator
@@ -112,13 +113,86 @@ def _demote_inline_headlines(blocks: list[Block], rules: list[Separator], body_h
     for b in blocks:
         if b.kind != "headline" or len(b.line_ids) > 1 or (b.bbox[3] - b.bbox[1]) > 1.8 * body_h:
             continue
+        # Hardly taller than body type (quotes and marks stretch a box), it may stand a little further
+        # under the text above it and still be a crosshead.
+        reach = 3 * body_h if (b.bbox[3] - b.bbox[1]) <= 1.5 * body_h else 2 * body_h
         for o in body:
             if (_xoverlap(o.bbox, b.bbox) >= 0.8 * (b.bbox[2] - b.bbox[0])
-                    and 0 <= b.bbox[1] - o.bbox[3] <= 2 * body_h
+                    and 0 <= b.bbox[1] - o.bbox[3] <= reach
                     and (o.bbox[2] - o.bbox[0]) >= 0.8 * (b.bbox[2] - b.bbox[0])
                     and not _rule_between(o.bbox, b.bbox, rules, body_h * 0.3)):
                 b.kind = "subhead"
                 break
+
+
+def _rule_in(vrules: list[BBox], xa: float, xb: float, ya: float, yb: float) -> bool:
+    """A vertical rule between x ``xa`` and ``xb`` that reaches the rows ``ya``..``yb``."""
+    return any(xa <= (r[0] + r[2]) / 2 <= xb and r[1] <= yb and r[3] >= ya for r in vrules)
+
+
+_DATELINE = re.compile(r"^\s*本报[讯电]|^[A-Z][A-Z .'-]{2,40}\s+[—–-]")
+
+
+def _headline_over_byline(page: Page, blocks: list[Block], rules: list[Separator], body_h: float) -> None:
+    """A byline follows its headline: a short block of text right above a byline, not ending like a
+    sentence and with no headline between, is that headline even when set hardly larger than body type
+    (a small head in a side column)."""
+    from ocr_pipeline.layout.blocks import _BYLINE, _SENTENCE_END, is_cjk
+
+    lm = page.line_map()
+    for by in (b for b in blocks if b.kind == "byline"):
+        above = [o for o in blocks if o is not by and o.kind in ("body", "subhead", "headline")
+                 and -0.3 * body_h <= by.bbox[1] - o.bbox[3] <= 1.5 * body_h
+                 and _xoverlap(o.bbox, by.bbox) >= 0.5 * min(o.bbox[2] - o.bbox[0], by.bbox[2] - by.bbox[0])]
+        if len(above) != 1 or above[0].kind != "body":
+            continue
+        o = above[0]
+        text = "".join(lm[i].text for i in o.line_ids if i in lm).strip()
+        heights = [lm[i].bbox[3] - lm[i].bbox[1] for i in o.line_ids if i in lm]
+        # Ink-fitted Chinese lines measure text size truly; a Latin box's height varies with its letters.
+        least = 1.08 if is_cjk(text) else 0.95
+        top, _ = _band(o, rules, page.height)
+        # It opens its column within its band: running text above it would make it a line of that.
+        opens = not any(b is not o and b.kind in ("body", "byline", "subhead", "caption", "jump")
+                        and top - 2 <= b.bbox[1] and b.bbox[3] <= o.bbox[1] + 2
+                        and _xoverlap(b.bbox, o.bbox) > 0.5 * min(b.bbox[2] - b.bbox[0], o.bbox[2] - o.bbox[0])
+                        for b in blocks)
+        if (len(o.line_ids) <= 3 and text and not _SENTENCE_END.search(text) and len(text) <= 80
+                and not _BYLINE.search(text) and not _DATELINE.search(text) and opens
+                and heights and min(heights) >= least * body_h):
+            o.kind = "headline"
+
+
+def _drop_headline_fragments(blocks: list[Block]) -> None:
+    """A small block lying inside a headline's box is a piece of it read twice (a stroke taken for a
+    character of its own): it goes."""
+    heads = [b for b in blocks if b.kind == "headline"]
+    for b in list(blocks):
+        if b.kind in ("headline", "photo") or len(b.line_ids) > 1:
+            continue
+        area = max(1.0, (b.bbox[2] - b.bbox[0]) * (b.bbox[3] - b.bbox[1]))
+        for h in heads:
+            w = _xoverlap(b.bbox, h.bbox)
+            ht = max(0.0, min(b.bbox[3], h.bbox[3]) - max(b.bbox[1], h.bbox[1]))
+            if w * ht >= 0.8 * area:
+                blocks.remove(b)
+                break
+
+
+def _absorb_headline_tails(blocks: list[Block], body_h: float) -> None:
+    """A headline broken over several lines in a narrow column: its further lines, in type a little
+    smaller than a display face, come out as subheads stacked right under it. Of the headline's size
+    and set that close, they are part of it."""
+    for h in sorted((b for b in blocks if b.kind == "headline"), key=lambda b: b.bbox[1]):
+        line_h = (h.bbox[3] - h.bbox[1]) / max(1, len(h.line_ids))
+        last = h
+        for b in sorted((b for b in blocks if b.kind == "subhead"), key=lambda b: b.bbox[1]):
+            gap = b.bbox[1] - last.bbox[3]
+            h_b = (b.bbox[3] - b.bbox[1]) / max(1, len(b.line_ids))
+            if (-0.3 * line_h <= gap <= 0.5 * line_h and h_b >= 0.85 * line_h
+                    and _xoverlap(b.bbox, last.bbox) >= 0.5 * min(b.bbox[2] - b.bbox[0], last.bbox[2] - last.bbox[0])):
+                b.kind = "headline"
+                last = b
 
 
 def _widen_headline(hb: BBox, index: int, heads: list[BBox], blocks: list[Block], vrules: list[BBox],
@@ -133,9 +207,11 @@ def _widen_headline(hb: BBox, index: int, heads: list[BBox], blocks: list[Block]
             continue
         if min(b.bbox[3], y1) - max(b.bbox[1], y0) <= 0.3 * min(y1 - y0, b.bbox[3] - b.bbox[1]):
             continue
-        if b.bbox[2] <= x0:
+        # A block beside the headline bounds it halfway, unless a rule stands between them: the rule
+        # is the bound then.
+        if b.bbox[2] <= x0 and not _rule_in(vrules, b.bbox[2], x0, y0 - body_h, y1 + body_h):
             left = max(left, (b.bbox[2] + x0) / 2)
-        elif b.bbox[0] >= x1:
+        elif b.bbox[0] >= x1 and not _rule_in(vrules, x1, b.bbox[0], y0 - body_h, y1 + body_h):
             right = min(right, (b.bbox[0] + x1) / 2)
     for r in vrules:
         if r[1] <= y1 and r[3] >= y0 - body_h:  # a rule beside the headline or starting just below it
@@ -148,10 +224,13 @@ def _widen_headline(hb: BBox, index: int, heads: list[BBox], blocks: list[Block]
 
 
 def _promote_opening_subheads(blocks: list[Block], rules: list[Separator], body_h: float,
-                              height: float) -> None:
+                              height: float, vrules: list[BBox] | None = None) -> None:
     """A subhead that stands first in its column within its band of the page, under no headline, opens
     an article: it is that article's headline (old papers set section heads in body size, only centred
     or spaced out). A subhead with running text above it in its column is a crosshead."""
+    heads = [o for o in blocks if o.kind == "headline"]
+    boxes = [o.bbox for o in heads]
+    wide = [_widen_headline(hb, i, boxes, blocks, vrules or [], body_h) for i, hb in enumerate(boxes)]
     for b in blocks:
         if b.kind != "subhead":
             continue
@@ -159,7 +238,11 @@ def _promote_opening_subheads(blocks: list[Block], rules: list[Separator], body_
         above = [o for o in blocks if o is not b and o.kind in ("headline", "body", "subhead", "jump", "byline")
                  and top - 2 <= o.bbox[1] and o.bbox[3] <= b.bbox[1] + 2
                  and _xoverlap(o.bbox, b.bbox) > 0.5 * min(o.bbox[2] - o.bbox[0], b.bbox[2] - b.bbox[0])]
-        if not above:
+        # A headline of the same band reaching over it (a jump head over a continued article): the
+        # subhead is a crosshead of that article, at the top of one of its columns.
+        covered = any(top - 2 <= w[1] and w[3] <= b.bbox[1] + 2 and _xoverlap(w, b.bbox) >= 0.5 * (b.bbox[2] - b.bbox[0])
+                      for w in wide)
+        if not above and not covered:
             b.kind = "headline"
 
 
@@ -176,6 +259,22 @@ def _band(b: Block, rules: list[Separator], height: float) -> tuple[float, float
         elif y >= b.bbox[3] - 2:
             bottom = min(bottom, y)
     return top, bottom
+
+
+def _over_photo(hb: BBox, blocks: list[Block], body_h: float) -> bool:
+    """A photo stands right under the headline: a picture story, whose text is its caption."""
+    return any(b.kind == "photo" and -body_h <= b.bbox[1] - hb[3] <= 3 * body_h
+               and _xoverlap(b.bbox, hb) >= 0.5 * (hb[2] - hb[0]) for b in blocks)
+
+
+def _ruled_off(b: Block, vrules: list[BBox], body_h: float) -> bool:
+    """A vertical rule stands at the left of ``b``'s top, between it and the column before."""
+    for r in vrules:
+        cx = (r[0] + r[2]) / 2
+        if b.bbox[0] - 1.6 * (b.bbox[2] - b.bbox[0]) <= cx <= b.bbox[0] + body_h * 0.5 \
+                and r[1] <= b.bbox[1] + body_h and r[3] >= b.bbox[1]:
+            return True
+    return False
 
 
 def _column_flow(b: Block, content: list[Block], owner: dict[str, int], rules: list[Separator],
@@ -223,7 +322,11 @@ def group_articles(page: Page, body_h: float, lefts: list[float] | None = None) 
     blocks = page.blocks
     rules = [s for s in page.separators if s.kind == "hrule"]
     _demote_inline_headlines(blocks, rules, body_h)
-    _promote_opening_subheads(blocks, rules, body_h, page.height)
+    vrules = [s.bbox for s in page.separators if s.kind == "vrule"]
+    _drop_headline_fragments(blocks)
+    _headline_over_byline(page, blocks, rules, body_h)
+    _promote_opening_subheads(blocks, rules, body_h, page.height, vrules)
+    _absorb_headline_tails(blocks, body_h)
     heads = [b for b in blocks if b.kind == "headline"]
     head_groups = _group_headlines(heads, body_h)
     articles = [PageArticle(headline=g) for g in head_groups]
@@ -231,7 +334,6 @@ def group_articles(page: Page, body_h: float, lefts: list[float] | None = None) 
         (min(b.bbox[0] for b in g), min(b.bbox[1] for b in g), max(b.bbox[2] for b in g), max(b.bbox[3] for b in g))
         for g in head_groups
     ]
-    vrules = [s.bbox for s in page.separators if s.kind == "vrule"]
     wide_box = [_widen_headline(hb, i, head_box, blocks, vrules, body_h) for i, hb in enumerate(head_box)]
     lefts = lefts or column_lefts(blocks, body_h)
     tol = body_h * 1.5
@@ -276,6 +378,14 @@ def group_articles(page: Page, body_h: float, lefts: list[float] | None = None) 
                     prev.bbox, b.bbox, rules, body_h * 0.3
                 ):
                     target = owner[prev.id]
+            if target < 0 and b.kind != "photo":
+                # A rule on the left with a headline reaching over from the right (a stepped article
+                # that starts beside its headline): the column is that headline's. Rules also stand
+                # between columns of one article, so a rule alone does not stop the flow.
+                if _ruled_off(b, vrules, body_h):
+                    i = headline_above(b, wide_box)
+                    if i >= 0 and b.bbox[1] - head_box[i][3] <= 4 * body_h and not _over_photo(head_box[i], blocks, body_h):
+                        target = i
             if target < 0 and b.kind != "photo":
                 target = _column_flow(b, content, owner, rules, body_h, page.height)
             if target < 0:

@@ -59,6 +59,45 @@ def line_weights(lines: list[Line], ink: np.ndarray | None) -> dict[str, float]:
     return out
 
 
+def fit_line_boxes(lines: list[Line], ink: np.ndarray | None) -> None:
+    """Trim each line box, top and bottom, to the ink of its text.
+
+    The detector's boxes carry padding that varies from line to line (a quote mark, a speck or the
+    neighbouring line's descenders make one box much taller), and text size is read from box height:
+    an ordinary line of body text boxed 40% too tall reads as a subhead or a headline. The band of rows
+    holding most of the ink in the box is the line's own text. Chinese and Japanese lines only: their
+    characters fill the same square whatever the words, while the ink of a Latin line shrinks to the
+    x-height where no letter rises or descends."""
+    if ink is None:
+        return
+    h, w = ink.shape[:2]
+    for ln in lines:
+        if not is_cjk(ln.text):
+            continue
+        x0, y0, x1, y1 = (int(round(v)) for v in ln.bbox)
+        x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+        if x1 - x0 < 2 or y1 - y0 < 4:
+            continue
+        rows = (ink[y0:y1, x0:x1] > 0).sum(axis=1)
+        if not rows.any():
+            continue
+        filled = rows >= max(1, 0.01 * (x1 - x0))
+        # Runs of inked rows; the one holding most ink is the line (another is a neighbour's edge).
+        best, best_ink, start = (0, 0), -1, None
+        for i, f in enumerate([*filled.tolist(), False]):
+            if f and start is None:
+                start = i
+            elif not f and start is not None:
+                total = int(rows[start:i].sum())
+                if total > best_ink:
+                    best, best_ink = (start, i), total
+                start = None
+        a, b = best
+        if b - a < 0.4 * (y1 - y0):  # nothing like a line of text: keep the detector's box
+            continue
+        ln.bbox = (ln.bbox[0], float(y0 + a), ln.bbox[2], float(y0 + b))
+
+
 def page_stats(lines: list[Line], weights: dict[str, float], width: int, height: int) -> PageStats:
     if not lines:
         return PageStats(20.0, 0.0, width, height)
@@ -281,7 +320,9 @@ def classify_block(
             return "masthead"
         if not stats.masthead_bottom and ratio >= 2.2 and bbox[3] <= stats.height * 0.16 and width_share >= 0.2:
             return "masthead"
-    if len(lines) <= 2 and (top_band or bottom_band) and ratio < 1.3 and (_FOLIO.search(text) or len(text) <= 40):
+    # A caption set right under a photo at the foot of the page is still a caption.
+    if len(lines) <= 2 and (top_band or bottom_band) and ratio < 1.3 and (_FOLIO.search(text) or len(text) <= 40) \
+            and not (near_photo_above and bottom_band and not _FOLIO.search(text)):
         return "folio"
     from ocr_pipeline.layout.jumps import is_jump_line
 

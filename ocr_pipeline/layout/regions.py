@@ -74,7 +74,9 @@ def _find_rules(ink: np.ndarray, ch: float) -> tuple[np.ndarray, list[tuple[str,
         n, _, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
         for i in range(1, n):
             x, y, w, h, _area = stats[i]
-            thin = (h <= max(3, ch * 0.35)) if kind == "hrule" else (w <= max(3, ch * 0.35))
+            # A long rule drifts a pixel or two over its length (residual skew) and a heavy one (under
+            # a masthead) is thicker than a hairline: allow for both, in proportion to its length.
+            thin = (h <= max(3, ch * 0.35) + 0.004 * w) if kind == "hrule" else (w <= max(3, ch * 0.35) + 0.004 * h)
             long_ = (w >= ch * 8) if kind == "hrule" else (h >= ch * 8)
             if thin and long_:
                 rules.append((kind, int(x), int(y), int(x + w), int(y + h)))
@@ -213,6 +215,7 @@ def _grid_split(ink: np.ndarray, leaves: list[tuple[int, int, int, int]], ch: fl
             tuple(int(v) for v in sg) for sg in sel
             if (sg[3] - sg[1]) > 1.6 * ch or any(sg[0] < a and sg[2] > b for a, b in inside)
         ]
+        spanning += [s for s in _bridging(sel, inside, ch) if s not in spanning]
         # Pieces of headline type on a spanning line's row go with it (a short word without ascenders);
         # body-size text beside it does not: it may be the next column's.
         rows = [(sp[1], sp[3]) for sp in spanning if (sp[3] - sp[1]) > 1.6 * ch]
@@ -235,6 +238,7 @@ def _grid_split(ink: np.ndarray, leaves: list[tuple[int, int, int, int]], ch: fl
                     break
             else:
                 zones.append([sx0, sy0, sx1, sy1])
+        _extend_zones(zones, sel, inside, ch, vrules or [])
         out.extend((z[0], z[1], z[2], z[3]) for z in zones)
         edges = [x0] + [(a + b) // 2 for a, b in inside] + [x1]
         for sx0, sx1 in zip(edges, edges[1:], strict=False):
@@ -244,6 +248,15 @@ def _grid_split(ink: np.ndarray, leaves: list[tuple[int, int, int, int]], ch: fl
                 ys += [zy0, zy1]
             ys.append(y1)
             for a, b in zip(ys[::2], ys[1::2], strict=False):
+                # Next to a zone, the strip starts (ends) at the first blank row: the rows touching the
+                # zone are the rest of its line (descenders, a comma), which read alone as garbage.
+                # (A row with a few pixels of ink, the stub of a rule, counts as blank.)
+                if a != y0:
+                    while a < b and np.count_nonzero(ink[a, sx0:sx1]) > 3:
+                        a += 1
+                if b != y1:
+                    while b > a and np.count_nonzero(ink[b - 1, sx0:sx1]) > 3:
+                        b -= 1
                 if b - a < ch * 0.5:
                     continue
                 piece = ink[a:b, sx0:sx1]
@@ -253,6 +266,113 @@ def _grid_split(ink: np.ndarray, leaves: list[tuple[int, int, int, int]], ch: fl
                 xs_ink = np.flatnonzero(piece.any(axis=0))
                 out.append((sx0 + int(xs_ink[0]), a + int(ys_ink[0]), sx0 + int(xs_ink[-1]) + 1, a + int(ys_ink[-1]) + 1))
     return out
+
+
+def _bridging(sel: np.ndarray, gutters: list[tuple[int, int]], ch: float) -> list[tuple[int, ...]]:
+    """Runs of text on one row whose gap straddles a gutter but is only a word space, far narrower than
+    the gutter: the line runs on across it (a Latin caption under a photo two columns wide, broken at
+    its word spaces). Lines of two columns leave at least the gutter's width between them."""
+    out: list[tuple[int, ...]] = []
+    runs = [tuple(int(v) for v in sg) for sg in sel if 0.5 * ch <= sg[3] - sg[1] <= 1.6 * ch]
+    for a, b in gutters:
+        gc = (a + b) / 2
+        left = [r for r in runs if r[2] <= gc + 1 and r[2] >= a - ch]
+        right = [r for r in runs if r[0] >= gc - 1 and r[0] <= b + ch]
+        for lr in left:
+            for rr in right:
+                overlap = min(lr[3], rr[3]) - max(lr[1], rr[1])
+                if overlap > 0.6 * min(lr[3] - lr[1], rr[3] - rr[1]) and rr[0] - lr[2] < min(0.8 * ch, 0.6 * (b - a)):
+                    out += [lr, rr]
+    return out
+
+
+def _extend_zones(zones: list[list[int]], sel: np.ndarray, gutters: list[tuple[int, int]], ch: float,
+                  vrules: list[tuple[int, int, int, int]]) -> None:
+    """A line that spans a gutter (a caption under a wide photo) also takes the runs of text on its row
+    that lie within one column, a word space away ("3月13日，" before the spanning run, the credit
+    "■本报记者 … 摄" after it). Left out, the column strip under the zone would hold the lower half of
+    such a run and the recogniser would read both halves as garbage. A gutter or a rule between them
+    keeps them apart: that is the next column's text."""
+    changed = True
+    while changed:
+        changed = False
+        for z in zones:
+            if z[2] - z[0] < 2 * ch:  # a stub of a rule or a tall speck, not a line of text
+                continue
+            for sg in sel:
+                sx0, sy0, sx1, sy1 = (int(v) for v in sg)
+                if sx0 >= z[0] and sx1 <= z[2] and sy0 >= z[1] and sy1 <= z[3]:
+                    continue
+                h = sy1 - sy0
+                if h < 0.5 * ch or min(z[3], sy1) - max(z[1], sy0) <= 0.5 * min(z[3] - z[1], h):
+                    continue
+                lo, hi = (sx1, z[0]) if sx1 <= z[0] + 1 else (z[2], sx0)
+                if hi - lo > 1.5 * ch:
+                    continue
+                if any(min(z[0], sx0) < (a + b) / 2 < max(z[2], sx1) and not z[0] < (a + b) / 2 < z[2]
+                       for a, b in gutters):
+                    continue
+                if any(lo - 2 <= (r[0] + r[2]) / 2 <= hi + 2 and r[1] <= max(z[3], sy1) and r[3] >= min(z[1], sy0)
+                       for r in vrules):
+                    continue
+                z[0], z[1], z[2], z[3] = min(z[0], sx0), min(z[1], sy0), max(z[2], sx1), max(z[3], sy1)
+                changed = True
+
+
+def _join_row_pieces(regions: list[tuple[int, int, int, int]], ch: float, gutters: list[tuple[int, int]],
+                     vrules: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """Pieces of one line that a cut split at a word space (a caption line broken after a comma, under a
+    photo whose blanked area let the cut run through) are joined again, also to the region holding the
+    rest of the caption, when no gutter of the grid and
+    no rule lies between them: recognised apart, the pieces lose their order and their neighbours."""
+    out = list(regions)
+    changed = True
+    while changed:
+        changed = False
+        for i, a in enumerate(out):
+            for j in range(i + 1, len(out)):
+                b = out[j]
+                ha, hb = a[3] - a[1], b[3] - b[1]
+                lo, hi = (a[2], b[0]) if a[0] <= b[0] else (b[2], a[0])
+                # Short regions that overlap hold pieces of the same lines (a caption cut up at word
+                # spaces both ways): read apart, each would take half of the other's letters.
+                crossed = max(ha, hb) <= 3.5 * ch and hi < lo and min(a[3], b[3]) > max(a[1], b[1])
+                # A region (mostly) inside another would be read twice.
+                iw = min(a[2], b[2]) - max(a[0], b[0])
+                ih = min(a[3], b[3]) - max(a[1], b[1])
+                crossed = crossed or (iw > 0 and ih > 0 and iw * ih >= 0.8 * min(
+                    (a[2] - a[0]) * ha, (b[2] - b[0]) * hb))
+                if not crossed:
+                    # One of them is a single line, level with the first or last line of the other.
+                    if min(ha, hb) > 2.2 * ch or min(a[3], b[3]) - max(a[1], b[1]) < 0.6 * min(ha, hb):
+                        continue
+                    if abs(a[1] - b[1]) > 0.8 * ch and abs(a[3] - b[3]) > 0.8 * ch:
+                        continue
+                    if hi - lo > 1.2 * ch:
+                        continue
+                    # The joined line may cross no gutter that neither piece crossed already.
+                    u0, u1 = min(a[0], b[0]), max(a[2], b[2])
+                    if any(u0 < (g0 + g1) / 2 < u1 and not (a[0] < (g0 + g1) / 2 < a[2])
+                           and not (b[0] < (g0 + g1) / 2 < b[2]) for g0, g1 in gutters):
+                        continue
+                if any(lo - 2 <= (r[0] + r[2]) / 2 <= hi + 2 and r[1] <= max(a[3], b[3]) and r[3] >= min(a[1], b[1])
+                       for r in vrules):
+                    continue
+                out[i] = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+                del out[j]
+                changed = True
+                break
+            if changed:
+                break
+    return out
+
+
+def _mostly_inside(box: tuple[int, int, int, int], photo: BBox, scale: float) -> bool:
+    """Over half of ``box`` (small-image pixels) lies within ``photo`` (page pixels)."""
+    x0, y0, x1, y1 = (v / scale for v in box)
+    w = max(0.0, min(x1, photo[2]) - max(x0, photo[0]))
+    h = max(0.0, min(y1, photo[3]) - max(y0, photo[1]))
+    return w * h > 0.5 * max(1.0, x1 - x0) * max(1.0, y1 - y0)
 
 
 def find_regions(gray: np.ndarray) -> RegionResult:
@@ -271,23 +391,30 @@ def find_regions(gray: np.ndarray) -> RegionResult:
     photos = find_photos(gray, ch / scale)
     for x0, y0, x1, y1 in photos:
         ink[int(y0 * scale) : int(np.ceil(y1 * scale)) + 1, int(x0 * scale) : int(np.ceil(x1 * scale)) + 1] = 0
+    # Straight edges inside a picture (windows, stripes, a horizon) are no rules.
+    rule_boxes = [rb for rb in rule_boxes if not any(_mostly_inside(rb[1:], p, scale) for p in photos)]
     out: list[tuple[int, int, int, int]] = []
     _xy_cut(ink, (0, 0, ink.shape[1], ink.shape[0]), ch, out)
     segs = _segments(ink, ch)
     gutters = _gutters(segs, ink.shape[1], ch)
     vrule_boxes = [(x0, y0, x1, y1) for kind, x0, y0, x1, y1 in rule_boxes if kind == "vrule"]
     out = _grid_split(ink, out, ch, gutters, segs, vrule_boxes)
+    out = _join_row_pieces(out, ch, gutters, vrule_boxes)
     out = _merge_stacked(out, ch)
     inv = 1.0 / scale
     pad = max(1.0, ch * 0.25)
     regions: list[BBox] = []
     for x0, y0, x1, y1 in out:
+        # The detector loses stretches of a lone line cropped close above and below (measured on
+        # caption lines under photos: whole phrases vanish at a quarter of a text height, none at
+        # half), so a region of one line gets more room.
+        vpad = max(pad, ch * 0.6) if (y1 - y0) <= 2.2 * ch else pad
         regions.append(
             (
                 max(0.0, (x0 - pad) * inv),
-                max(0.0, (y0 - pad) * inv),
+                max(0.0, (y0 - vpad) * inv),
                 min(float(w), (x1 + pad) * inv),
-                min(float(h), (y1 + pad) * inv),
+                min(float(h), (y1 + vpad) * inv),
             )
         )
     rules = [Rule(kind, (x0 * inv, y0 * inv, x1 * inv, y1 * inv)) for kind, x0, y0, x1, y1 in rule_boxes]
