@@ -331,6 +331,18 @@ def test_heading_wrapped_into_two_layout_subheads_is_one_heading() -> None:
     assert merge_pieces(en, "en") == ["Data for farmers and fire crews", "Training pipeline"]
 
 
+def test_zh_heading_rest_at_the_top_of_the_body_block() -> None:
+    # Layout took the heading's first line for a subhead and left its second line atop the body block.
+    before = build_pieces(typeset_zh(["提高到了九成以上。"], chars=8), "zh", bounds=(100, 340))
+    head = Piece("从“要我分”到", True, True, ["h"])
+    block = build_pieces([_zh_line(0, "“我要分”", 2, y0=900), _zh_line(1, "刚开始推行", 2, y0=900),
+                          _zh_line(2, "时，不少居民并不", 0, y0=900), _zh_line(3, "适应。", 0, y0=900)],
+                         "zh", bounds=(100, 340))
+    assert merge_pieces([*before, head, *block], "zh") == [
+        "提高到了九成以上。", "从“要我分”到“我要分”", "刚开始推行时，不少居民并不适应。",
+    ]
+
+
 def test_zh_photo_credit_and_stray_letter() -> None:
     caption = build_pieces([_zh_line(0, "工人在永安桥上进行修缮作业，这座石拱桥", 0),
                             _zh_line(1, "已有两百多年的历史。", 0), _zh_line(2, "■本报记者贺一鸣摄", 0)],

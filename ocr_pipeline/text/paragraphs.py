@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ocr_pipeline.model import Flag, Line
-from ocr_pipeline.text.chars import guess_lang, is_cjk_char, is_cjk_lang
+from ocr_pipeline.text.chars import CLOSERS, guess_lang, is_cjk_char, is_cjk_lang
 from ocr_pipeline.text.join import assess_join, ends_clause, ends_sentence, join_text
 from ocr_pipeline.text.normalize import strip_edge_artifacts
 
@@ -477,7 +477,22 @@ def _forced_join(
                 return "heading continues"
         elif rest[:1].islower() and not head.endswith((".", "!", "?", ":")):
             return "heading continues"
+    if (
+        cjk and _layout_given(left) and not measured and _bare_end(current) and not _layout_given(right)
+        and len(right.line_ids) == 1 and right.ends_paragraph and right.end_known and _bare_end(right_text)
+    ):
+        # The heading's second line that layout left at the top of the body block (indented, short): a
+        # Chinese paragraph of one line always ends on a punctuation mark, so this one is no paragraph.
+        return "heading continues"
     return ""
+
+
+def _bare_end(text: str) -> bool:
+    """Text that stops on a character, closing quotes and brackets aside: a heading's end in Chinese."""
+    t = text.rstrip()
+    while t and t[-1] in CLOSERS:
+        t = t[:-1].rstrip()
+    return bool(t) and unicodedata.category(t[-1])[0] != "P"
 
 
 def _context(left: str, right: str, width: int = 10) -> str:
