@@ -211,9 +211,14 @@ def _grid_split(ink: np.ndarray, leaves: list[tuple[int, int, int, int]], ch: fl
             out.append(r)
             continue
         sel = segs[(segs[:, 0] >= x0 - 1) & (segs[:, 2] <= x1 + 1) & (segs[:, 1] >= y0 - 1) & (segs[:, 3] <= y1 + 1)]
+        # Tall runs are headline type, unless thin: the stub of a rule in a gutter is no text, and as a
+        # zone it would block the rows beside it in both columns.
+        # Two lines of body text that touch (a descender on an ascender) make one tall run too: a
+        # nearly empty row across its middle tells them apart.
         spanning = [
             tuple(int(v) for v in sg) for sg in sel
-            if (sg[3] - sg[1]) > 1.6 * ch or any(sg[0] < a and sg[2] > b for a, b in inside)
+            if ((sg[3] - sg[1]) > 1.6 * ch and (sg[2] - sg[0]) >= 0.3 * (sg[3] - sg[1]) and _one_line(ink, sg))
+            or any(sg[0] < a and sg[2] > b for a, b in inside)
         ]
         spanning += [s for s in _bridging(sel, inside, ch) if s not in spanning]
         # Pieces of headline type on a spanning line's row go with it (a short word without ascenders);
@@ -268,12 +273,23 @@ def _grid_split(ink: np.ndarray, leaves: list[tuple[int, int, int, int]], ch: fl
     return out
 
 
+def _one_line(ink: np.ndarray, box: np.ndarray) -> bool:
+    """No nearly empty row across the middle half of the box: one line of (large) type."""
+    x0, y0, x1, y1 = (int(v) for v in box)
+    rows = np.count_nonzero(ink[y0:y1, x0:x1], axis=1)
+    n = len(rows)
+    if n < 4 or not rows.any():
+        return True
+    mid = rows[n // 4 : n - n // 4]
+    return bool(mid.min() >= 0.15 * rows.max())
+
+
 def _bridging(sel: np.ndarray, gutters: list[tuple[int, int]], ch: float) -> list[tuple[int, ...]]:
     """Runs of text on one row whose gap straddles a gutter but is only a word space, far narrower than
     the gutter: the line runs on across it (a Latin caption under a photo two columns wide, broken at
     its word spaces). Lines of two columns leave at least the gutter's width between them."""
     out: list[tuple[int, ...]] = []
-    runs = [tuple(int(v) for v in sg) for sg in sel if 0.5 * ch <= sg[3] - sg[1] <= 1.6 * ch]
+    runs = [tuple(int(v) for v in sg) for sg in sel if 0.5 * ch <= sg[3] - sg[1] <= 1.6 * ch and sg[2] - sg[0] >= 0.5 * ch]
     for a, b in gutters:
         gc = (a + b) / 2
         left = [r for r in runs if r[2] <= gc + 1 and r[2] >= a - ch]
