@@ -88,6 +88,7 @@ def analyze_page(page: Page, image: np.ndarray | None = None, regions: list[BBox
     _extend_captions(blocks, stats.body_height, photo_boxes)
     blocks = _merge_stacked_blocks(blocks, stats.body_height, photo_boxes)
     _order_block_lines(blocks, {ln.id: ln for g, _ in groups for ln in g})
+    blocks = _join_body_runs(blocks, stats.body_height, [s.bbox for s in page.separators if s.kind == "hrule"])
     for p in photo_boxes:
         blocks.append(Block(id=f"b{len(blocks) + 1:03d}", kind="photo", bbox=p))
     page.blocks = blocks
@@ -189,6 +190,39 @@ def _order_block_lines(blocks: list[Block], lines: dict[str, Line]) -> None:
         b.line_ids = [ln.id for row in rows for ln in sorted(row, key=lambda x: x.bbox[0])]
 
 
+def _join_body_runs(blocks: list[Block], body_h: float, hrules: list[BBox]) -> list[Block]:
+    """Body blocks stacked in one column at the usual line spacing are one block: regions break at
+    paragraph gaps and wherever a cut found white space, which is no boundary of the text."""
+    from ocr_pipeline.model import bbox_union
+
+    out: list[Block] = []
+    for b in sorted(blocks, key=lambda b: (b.bbox[1], b.bbox[0])):
+        if b.kind == "body":
+            for o in out:
+                if o.kind != "body":
+                    continue
+                gap = b.bbox[1] - o.bbox[3]
+                if not (-0.3 * body_h <= gap <= 0.8 * body_h):
+                    continue
+                if abs(o.bbox[0] - b.bbox[0]) > 1.5 * body_h or abs(o.bbox[2] - b.bbox[2]) > 1.5 * body_h:
+                    continue
+                if any(min(r[2], b.bbox[2]) - max(r[0], b.bbox[0]) > 0.5 * (b.bbox[2] - b.bbox[0])
+                       and o.bbox[3] - 2 <= (r[1] + r[3]) / 2 <= b.bbox[1] + 2 for r in hrules):
+                    continue
+                o.bbox = bbox_union([o.bbox, b.bbox])
+                o.line_ids = o.line_ids + b.line_ids
+                break
+            else:
+                out.append(b)
+        else:
+            out.append(b)
+    order = {id(b): i for i, b in enumerate(blocks)}
+    out.sort(key=lambda b: order[id(b)])
+    for i, b in enumerate(out, 1):
+        b.id = f"b{i:03d}"
+    return out
+
+
 def _merge_stacked_blocks(blocks: list[Block], body_h: float, photos: list[BBox] | None = None) -> list[Block]:
     """A headline set on two lines, or a caption with its credit line, is one block: lines of such a
     block can come from different regions (one per line), so they are joined here, stacked closely over
@@ -199,7 +233,15 @@ def _merge_stacked_blocks(blocks: list[Block], body_h: float, photos: list[BBox]
     out: list[Block] = []
     for b in sorted(blocks, key=lambda b: (b.bbox[1], b.bbox[0])):
         for o in out:
-            if o.kind != b.kind or b.kind not in ("headline", "caption"):
+            if o.kind != b.kind or b.kind not in ("headline", "caption", "subhead", "masthead"):
+                continue
+            if b.kind == "masthead":
+                # The strip under a masthead (date, place, volume, price) is one line of pieces.
+                if min(o.bbox[3], b.bbox[3]) - max(o.bbox[1], b.bbox[1]) > 0.5 * min(
+                        o.bbox[3] - o.bbox[1], b.bbox[3] - b.bbox[1]) and max(o.bbox[3] - o.bbox[1], b.bbox[3] - b.bbox[1]) < 2 * body_h:
+                    o.bbox = bbox_union([o.bbox, b.bbox])
+                    o.line_ids = o.line_ids + b.line_ids
+                    break
                 continue
             if b.kind == "caption" and _photo_above(o.bbox, photos, body_h) != _photo_above(b.bbox, photos, body_h):
                 continue
@@ -208,6 +250,8 @@ def _merge_stacked_blocks(blocks: list[Block], body_h: float, photos: list[BBox]
             overlap = min(o.bbox[2], b.bbox[2]) - max(o.bbox[0], b.bbox[0])
             stacked = -0.3 * h <= gap <= max(0.8 * h, 0.6 * body_h) and overlap >= 0.5 * min(
                 o.bbox[2] - o.bbox[0], b.bbox[2] - b.bbox[0])
+            if b.kind == "subhead":
+                stacked = stacked and len(o.line_ids) + len(b.line_ids) <= 3
             # Pieces of one caption side by side (the same rows, a word space or two apart).
             side = (b.kind == "caption" and min(o.bbox[3], b.bbox[3]) - max(o.bbox[1], b.bbox[1]) > 0.5 * body_h
                     and -body_h <= max(b.bbox[0] - o.bbox[2], o.bbox[0] - b.bbox[2]) <= 2 * body_h)

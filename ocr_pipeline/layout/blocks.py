@@ -18,7 +18,7 @@ _FOLIO = re.compile(
     r"\b(January|February|March|April|May|June|July|August|September|October|November|December)\s+\d{1,2},?\s+\d{4})",
     re.IGNORECASE,
 )
-_BYLINE = re.compile(r"^\s*(By|BY|by)\s+\S|^\s*(本报记者|记者|通讯员|特约记者|实习生|文[/／]|本报评论员)")
+_BYLINE = re.compile(r"^\s*(By|BY)\s+[A-Z]|^\s*(本报记者|记者|通讯员|特约记者|实习生|文[/／]|本报评论员)")
 _CAPTION = re.compile(r"^\s*[■▲●◆□△▼]|(摄|供图|图片来源|资料图片)[)）]?\s*$|\b(Photo|Photograph)\b.*\b(by|for)\b|"
                       r"\((Photos?|Photograph|Image|Credit)\s*:[^)]*\)?\s*$|"
                       r"^\s*(Above|Left|Right|Below|Top|Bottom)\s*[:,]", re.IGNORECASE)
@@ -192,7 +192,8 @@ def _line_role(ln: Line, left: float, right: float, stats: PageStats, weights: d
         return ""
     if _BYLINE.search(text) and len(text) <= 40:
         return "byline"
-    if len(text) > 30 or _SENTENCE_END.search(text):
+    # (A Chinese heading may end on a closing quote, “接单”; a sentence ends on a stop, quoted or not.)
+    if len(text) > 30 or (_STOP if is_cjk(text) else _SENTENCE_END).search(text):
         return ""
     w = weights.get(ln.id)
     heavy = w is not None and stats.body_weight > 0 and w > stats.body_weight * 1.3
@@ -207,16 +208,55 @@ def _line_role(ln: Line, left: float, right: float, stats: PageStats, weights: d
         return "subhead"
     if cjk and prev_role == "subhead" and prev is not None and not _SENTENCE_END.search(prev.text.strip()):
         # The second line of a crosshead broken in a narrow column: short and set apart like the first.
-        if (ln.bbox[2] - ln.bbox[0]) < 0.6 * (right - left) and li >= char_w * 0.5:
+        # (It stops short on the right too: an indented line running to the edge opens a paragraph.)
+        if (ln.bbox[2] - ln.bbox[0]) < 0.7 * (right - left) and li >= char_w * 0.5 and ri >= char_w * 0.5:
             return "subhead"
     short = (ln.bbox[2] - ln.bbox[0]) < 0.75 * (right - left)
     if heavy and short and not cjk:
         return "subhead"
+    if not cjk and w is not None and stats.body_weight > 0 and w > stats.body_weight * 1.1:
+        # Justified Latin text fills its column except on a paragraph's last line, which ends like a
+        # sentence; a paragraph's first line is indented. A line a little heavier than the text, set
+        # flush left, falling short without a final stop, after a paragraph's end, is a crosshead; so is
+        # the line under such a one that finishes it.
+        prev_text = prev.text.strip() if prev is not None else ""
+        flush = li < char_w * 1.5
+        shortish = (ln.bbox[2] - ln.bbox[0]) < 0.9 * (right - left)
+        words = len(text.split())
+        if shortish and flush and words <= 8 and (
+                prev is None or bool(_SENTENCE_END.search(prev_text)) or right - prev.bbox[2] > 2 * char_w):
+            return "subhead"
+        if prev_role == "subhead" and shortish and words <= 6 and not _SENTENCE_END.search(prev_text):
+            return "subhead"
     # Only between paragraphs: at the top of a region weight is no evidence (an opening line can be set
     # bold, a region can start with a headline's tail).
     after_paragraph = prev is not None and (
         bool(_SENTENCE_END.search(prev.text.strip())) or right - prev.bbox[2] > 2 * char_w)
     return "subhead" if heavy and cjk and after_paragraph and len(text) <= 16 else ""
+
+
+_STOP = re.compile(r"[。！？；…!?.;:：][”’\"')）]*$")
+
+
+def _ends_paragraph(ln: Line, right: float, stats: PageStats) -> bool:
+    """A line that ends a paragraph: on a stop, or well short of the column's right edge."""
+    return bool(_STOP.search(ln.text.strip())) or right - ln.bbox[2] > 2 * stats.body_height
+
+
+def _opening_crosshead(ln: Line, nxt: Line, left: float, right: float, stats: PageStats,
+                       weights: dict[str, float]) -> bool:
+    """A Chinese line after a paragraph's end (or first in its region) is a crosshead when it is heavier
+    than the text, short, ends without a stop, and the next line opens a paragraph (indented by about
+    two characters). Weight alone is weak evidence on a scan; with the indent under it, it is enough."""
+    text = ln.text.strip()
+    w = weights.get(ln.id)
+    # A heading may end on a closing quote (“接单”); a sentence ends on a stop, quoted or not.
+    if not is_cjk(text) or w is None or stats.body_weight <= 0 or len(text) > 16 or _STOP.search(text):
+        return False
+    h = text_height(ln)
+    if abs(h - stats.body_height) > 0.35 * stats.body_height or w <= stats.body_weight * 1.2:
+        return False
+    return nxt.bbox[0] - left >= 1.5 * h and text_height(nxt) <= 1.2 * stats.body_height
 
 
 def build_blocks(
@@ -233,7 +273,12 @@ def build_blocks(
     """
     weights = weights or {}
     top, bottom = stats.height * 0.045, stats.height * 0.955
-    edge = [ln for ln in lines if ln.bbox[3] <= top or ln.bbox[1] >= bottom]
+    # A line at the foot that continues a column of text (right under its line above, at the line
+    # spacing) is that column's last line, not part of a running foot.
+    edge = [ln for ln in lines if ln.bbox[3] <= top or (ln.bbox[1] >= bottom and not any(
+        o is not ln and 0 <= ln.bbox[1] - o.bbox[3] <= 0.8 * text_height(ln) and o.bbox[1] < bottom
+        and min(o.bbox[2], ln.bbox[2]) - max(o.bbox[0], ln.bbox[0]) > 0.5 * (ln.bbox[2] - ln.bbox[0])
+        for o in lines))]
     edge_ids = {ln.id for ln in edge}
     rows: list[list[Line]] = []
     for ln in sorted(edge, key=lambda x: (x.bbox[1], x.bbox[0])):
@@ -277,8 +322,11 @@ def build_blocks(
         current: list[Line] = []
         current_role = ""
         prev_line: Line | None = None
-        for ln in bucket:
+        for k, ln in enumerate(bucket):
             role = _line_role(ln, left, right, stats, weights, prev_line, current_role) if len(bucket) > 1 else ""
+            if (not role and k + 1 < len(bucket) and (k == 0 or _ends_paragraph(bucket[k - 1], right, stats))
+                    and _opening_crosshead(ln, bucket[k + 1], left, right, stats, weights)):
+                role = "subhead"
             prev_line = ln
             if current:
                 prev = current[-1]
@@ -334,7 +382,9 @@ def classify_block(
         return "byline"
     if near_photo_above or (len(lines) <= 6 and _CAPTION.search(text)):
         return "caption"
-    if len(lines) <= 2 and (heavy or ratio >= 1.12) and not _SENTENCE_END.search(text) and len(text) <= 40:
+    # A Latin line's box grows with its capitals, quotes and descenders: a little taller is no sign.
+    taller = ratio >= (1.12 if is_cjk(text) else 1.25)
+    if len(lines) <= 2 and (heavy or taller) and not _SENTENCE_END.search(text) and len(text) <= 40:
         return "subhead"
     return "body"
 
