@@ -50,6 +50,7 @@ def test_byline_needs_a_name_after_by() -> None:
     assert _BYLINE.search("本报记者 林晓岚")
     assert not _BYLINE.search("by about 60 percent.")
     assert not _BYLINE.search("by late fall.")
+    assert _BYLINE.search("by LELLA FAYE SECOR.")  # an old paper's byline in capitals
 
 
 def test_a_latin_box_a_little_taller_is_no_subhead() -> None:

@@ -18,7 +18,7 @@ _FOLIO = re.compile(
     r"\b(January|February|March|April|May|June|July|August|September|October|November|December)\s+\d{1,2},?\s+\d{4})",
     re.IGNORECASE,
 )
-_BYLINE = re.compile(r"^\s*(By|BY)\s+[A-Z]|^\s*(本报记者|记者|通讯员|特约记者|实习生|文[/／]|本报评论员)")
+_BYLINE = re.compile(r"^\s*(By|BY)\s+[A-Z]|^\s*by\s+[A-Z]{2,}|^\s*(本报记者|记者|通讯员|特约记者|实习生|文[/／]|本报评论员)")
 _CAPTION = re.compile(r"^\s*[■▲●◆□△▼]|(摄|供图|图片来源|资料图片)[)）]?\s*$|\b(Photo|Photograph)\b.*\b(by|for)\b|"
                       r"\((Photos?|Photograph|Image|Credit)\s*:[^)]*\)?\s*$|"
                       r"^\s*(Above|Left|Right|Below|Top|Bottom)\s*[:,]", re.IGNORECASE)
