@@ -37,6 +37,22 @@ def _bounds(page: Page, b: Block) -> tuple[float, float]:
     return (b.bbox[0], b.bbox[2])
 
 
+def _rejoin_split_subheads(subheads: list[str], paragraphs: list[str], lang: str) -> list[str]:
+    """One subhead printed on two lines may reach the text stage as two heading pieces, which it joins
+    into one paragraph: list it once, as that paragraph says it."""
+    from ocr_pipeline.text.join import join_text
+
+    out: list[str] = []
+    for h in subheads:
+        if out:
+            both = join_text(out[-1], h, lang)
+            if both in paragraphs:
+                out[-1] = both
+                continue
+        out.append(h)
+    return out
+
+
 def compose_article(page: Page, pa: PageArticle, article_id: str, lang: str) -> Article:
     from ocr_pipeline.text.normalize import normalize_text
     from ocr_pipeline.text.paragraphs import Piece, build_pieces, decision_flags, merge_pieces_detailed
@@ -76,6 +92,12 @@ def compose_article(page: Page, pa: PageArticle, article_id: str, lang: str) -> 
     merged = merge_pieces_detailed(pieces, lang)
     paragraphs = [normalize_text(p, lang) for p in merged.paragraphs]
     paragraphs = [p for p in paragraphs if p.strip()]
+    if merged.deck:
+        # Headings before a Chinese story's dateline are the rest of its headline, cut off by layout.
+        deck = [normalize_text(d, lang, headline=True) for d in merged.deck]
+        headline = normalize_text((" " if lang != "zh" else "").join([headline, *deck]).strip(), lang, headline=True)
+        subheads = [h for h in subheads if h not in deck]
+    subheads = _rejoin_split_subheads(subheads, paragraphs, lang)
     if not byline and paragraphs:
         m = _INLINE_BYLINE.match(paragraphs[0])
         if m:
