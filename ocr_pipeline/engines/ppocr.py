@@ -286,30 +286,30 @@ def _ctc_decode(pred: np.ndarray, charset: list[str], col_px: float) -> _Decoded
     ``col_px``: width of one output column in crop pixels.
     """
     idx = pred.argmax(axis=1)
+    n = len(idx)
+    out = _Decoded([], [], [], [], [], [])
+    if n == 0:
+        return out
     prob = pred.max(axis=1)
     space = pred[:, -1]
-    out = _Decoded([], [], [], [], [], [])
-    last_end = -1
-    t = 0
-    n = len(idx)
-    while t < n:
-        k = int(idx[t])
-        u = t
-        while u + 1 < n and idx[u + 1] == k:
-            u += 1
-        if k != 0:
-            if out.chars:
-                between = space[last_end:t]
-                out.space_prob.append(float(between.max()) if len(between) else 0.0)
-            last_end = u + 1
-            out.chars.append(charset[k])
-            out.probs.append(float(prob[t : u + 1].max()))
-            out.centers.append((t + u + 1) / 2 * col_px)
-            out.starts.append(t * col_px)
-            out.ends.append((u + 1) * col_px)
-        t = u + 1
-    if out.chars:
-        out.space_prob.append(0.0)
+    # Runs of one class, found at once: a run starts where the class changes; non-blank runs are characters.
+    starts = np.flatnonzero(np.concatenate(([True], idx[1:] != idx[:-1])))
+    run_max = np.maximum.reduceat(prob, starts)
+    ends = np.append(starts[1:], n)
+    keep = idx[starts] != 0
+    starts, ends, run_max = starts[keep], ends[keep], run_max[keep]
+    if not len(starts):
+        return out
+    out.chars = [charset[k] for k in idx[starts].tolist()]
+    out.probs = run_max.astype(float).tolist()
+    out.centers = ((starts + ends) / 2 * col_px).tolist()
+    out.starts = (starts * col_px).tolist()
+    out.ends = (ends * col_px).tolist()
+    # Highest space-class probability in the columns between a character's run and the next one's.
+    gaps = []
+    for e, s2 in zip(ends[:-1].tolist(), starts[1:].tolist(), strict=True):
+        gaps.append(float(space[e:s2].max()) if s2 > e else 0.0)
+    out.space_prob = [*gaps, 0.0]
     return out
 
 
@@ -707,16 +707,22 @@ class PPOCREngine(OcrEngine):
         for a, b in _char_extents(dec, cw, ch):
             a, b = min(max(a, lo), hi), min(max(b, lo), hi)
             extents.append((min(a, b - 1.0), b))
+        # Every box (characters, then the spaces between) mapped to the page in one product: per-box numpy
+        # calls cost more than the recognition's own decoding on a page of 10,000 characters.
+        spans = list(extents) + [(extents[i][1], extents[i + 1][0]) for i in spaces]
+        xs = np.array(spans, dtype=np.float64)
+        corners = np.empty((len(spans), 4, 2), dtype=np.float64)
+        corners[:, :, 0] = xs[:, [0, 1, 1, 0]]
+        corners[:, :, 1] = [0.0, 0.0, ch, ch]
+        mapped = _map_points(crop.to_page, corners.reshape(-1, 2)).reshape(-1, 4, 2)
+        lo_xy, hi_xy = mapped.min(axis=1).tolist(), mapped.max(axis=1).tolist()
+        boxes = [(a[0], a[1], b[0], b[1]) for a, b in zip(lo_xy, hi_xy, strict=True)]
+        gap_box = dict(zip(spaces, boxes[len(extents):], strict=True))
         chars: list[Char] = []
-        space_after = set(spaces)
         for i, (text, prob) in enumerate(zip(dec.chars, dec.probs, strict=True)):
-            x0, x1 = extents[i]
-            corners = np.array([[x0, 0], [x1, 0], [x1, ch], [x0, ch]], dtype=np.float64)
-            chars.append(Char(text=text, bbox=_box_of(_map_points(crop.to_page, corners)), confidence=prob))
-            if i in space_after:
-                nx0 = extents[i + 1][0]
-                gap = np.array([[x1, 0], [nx0, 0], [nx0, ch], [x1, ch]], dtype=np.float64)
-                chars.append(Char(text=" ", bbox=_box_of(_map_points(crop.to_page, gap)), confidence=prob))
+            chars.append(Char(text=text, bbox=boxes[i], confidence=prob))
+            if i in gap_box:
+                chars.append(Char(text=" ", bbox=gap_box[i], confidence=prob))
         # Strip spaces the model put at the ends; collapse doubled ones.
         cleaned: list[Char] = []
         for c in chars:

@@ -177,7 +177,10 @@ def _to_array(im: Image.Image) -> np.ndarray:
         rgb = _to_uint8(rgb)
     if rgb.ndim == 2:
         return rgb
-    return np.ascontiguousarray(rgb[:, :, ::-1])
+    import cv2
+
+    # RGB -> BGR in OpenCV's vectorised loop: numpy's copy of a reversed view took 50 ms a page.
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
 
 
 def load_raster(
