@@ -50,8 +50,13 @@ def inspect_page(target: Path, out: Path | None, page_no: int, engine: str, lang
         if not editions or not editions[0].pages:
             raise click.ClickException(f"{target}: no page found to inspect")
         src = editions[0].pages[min(page_no, len(editions[0].pages)) - 1]
+        from ocr_pipeline.model import Edition
+        from ocr_pipeline.pipeline import assemble_edition
+
         res = Converter(ConvertSettings(engine=engine, lang=lang)).convert_page(src, page_no)
         page, image = res.page, res.image
+        # Articles get their ids when they are composed: without this the drawing has no article colours.
+        assemble_edition(Edition(id=target.stem, language=lang, pages=[page]), [res], lang)
         default_out = target.with_name(target.stem + ".layout.png")
     picture = render_layout(page, image, max_width=width)
     dest = out or default_out
