@@ -87,6 +87,7 @@ def analyze_page(page: Page, image: np.ndarray | None = None, regions: list[BBox
         blocks.append(make_block(len(blocks) + 1, kind, g))
     _extend_captions(blocks, stats.body_height, photo_boxes)
     blocks = _merge_stacked_blocks(blocks, stats.body_height, photo_boxes)
+    blocks = _merge_masthead_rows(blocks, stats.body_height)
     _order_block_lines(blocks, {ln.id: ln for g, _ in groups for ln in g})
     blocks = _join_body_runs(blocks, stats.body_height, [s.bbox for s in page.separators if s.kind == "hrule"])
     for p in photo_boxes:
@@ -223,6 +224,30 @@ def _join_body_runs(blocks: list[Block], body_h: float, hrules: list[BBox]) -> l
     return out
 
 
+def _merge_masthead_rows(blocks: list[Block], body_h: float) -> list[Block]:
+    """The strip under a masthead (date, place, volume, price) is one line of pieces: one block, read
+    left to right. Pieces side by side are only one line when nothing in the strip stands between them
+    in a column of its own: the first lines of the left and right ears, on one row across the title,
+    stay apart (``strip_order`` tells the rows)."""
+    from ocr_pipeline.layout.articles import strip_order
+    from ocr_pipeline.model import bbox_union
+
+    heads = [b for b in blocks if b.kind == "masthead"]
+    gone: set[int] = set()
+    for row in strip_order([b.bbox for b in heads], body_h):
+        pieces = [heads[i] for i in row]
+        if len(pieces) < 2 or max(b.bbox[3] - b.bbox[1] for b in pieces) >= 2 * body_h:
+            continue  # a title set large is no strip line
+        first = pieces[0]
+        first.bbox = bbox_union([b.bbox for b in pieces])
+        first.line_ids = [i for b in pieces for i in b.line_ids]
+        gone.update(id(b) for b in pieces[1:])
+    out = [b for b in blocks if id(b) not in gone]
+    for i, b in enumerate(out, 1):
+        b.id = f"b{i:03d}"
+    return out
+
+
 def _merge_stacked_blocks(blocks: list[Block], body_h: float, photos: list[BBox] | None = None) -> list[Block]:
     """A headline set on two lines, or a caption with its credit line, is one block: lines of such a
     block can come from different regions (one per line), so they are joined here, stacked closely over
@@ -235,13 +260,7 @@ def _merge_stacked_blocks(blocks: list[Block], body_h: float, photos: list[BBox]
         for o in out:
             if o.kind != b.kind or b.kind not in ("headline", "caption", "subhead", "masthead"):
                 continue
-            if b.kind == "masthead":
-                # The strip under a masthead (date, place, volume, price) is one line of pieces.
-                if min(o.bbox[3], b.bbox[3]) - max(o.bbox[1], b.bbox[1]) > 0.5 * min(
-                        o.bbox[3] - o.bbox[1], b.bbox[3] - b.bbox[1]) and max(o.bbox[3] - o.bbox[1], b.bbox[3] - b.bbox[1]) < 2 * body_h:
-                    o.bbox = bbox_union([o.bbox, b.bbox])
-                    o.line_ids = o.line_ids + b.line_ids
-                    break
+            if b.kind == "masthead":  # joined by _merge_masthead_rows, which sees the whole strip
                 continue
             if b.kind == "caption" and _photo_above(o.bbox, photos, body_h) != _photo_above(b.bbox, photos, body_h):
                 continue

@@ -314,6 +314,56 @@ def _captions(content: list[Block], body_h: float) -> dict[str, str]:
     return out
 
 
+def _one_row(boxes: list[BBox]) -> bool:
+    """Every box shares most of its height with every other: pieces of one printed line."""
+    return all(min(a[3], b[3]) - max(a[1], b[1]) > 0.5 * min(a[3] - a[1], b[3] - b[1])
+               for i, a in enumerate(boxes) for b in boxes[i + 1:])
+
+
+def _cut(items: list[int], boxes: list[BBox], lo: int, hi: int, min_gap: float) -> list[list[int]]:
+    """Split ``items`` where white space at least ``min_gap`` wide runs across them, along the axis
+    whose box edges are ``lo``/``hi`` (1/3: rows; 0/2: columns), in page order."""
+    items = sorted(items, key=lambda i: boxes[i][lo])
+    parts: list[list[int]] = [[items[0]]]
+    end = boxes[items[0]][hi]
+    for i in items[1:]:
+        if boxes[i][lo] - end >= min_gap:
+            parts.append([i])
+        else:
+            parts[-1].append(i)
+        end = max(end, boxes[i][hi])
+    return parts
+
+
+def strip_order(boxes: list[BBox], body_h: float) -> list[list[int]]:
+    """Reading order of the pieces of a masthead strip, as rows of indices into ``boxes``, each row read
+    left to right.
+
+    A recursive X-Y cut: the strip is cut first at white space running across it (a title above its
+    ears, a date line below them), then each band at white space running down it (left ear, title, right
+    ear), so that an ear printed on several lines is read top to bottom before the title beside it, not
+    row by row across the page. A band whose pieces all stand on one line (a date line) is one row.
+    Line spacing inside an ear is no cut: rows of the ears beside each other can leave a thin white band
+    across the strip that is no boundary."""
+    def order(items: list[int]) -> list[list[int]]:
+        if len(items) == 1 or _one_row([boxes[i] for i in items]):
+            return [sorted(items, key=lambda i: boxes[i][0])]
+        for lo, hi, gap in ((1, 3, 0.4 * body_h), (0, 2, body_h)):
+            parts = _cut(items, boxes, lo, hi, gap)
+            if len(parts) > 1:
+                return [row for part in parts for row in order(part)]
+        # No cut: rows top to bottom (pieces sharing most of their height are one row).
+        rows: list[list[int]] = []
+        for i in sorted(items, key=lambda i: (boxes[i][1] + boxes[i][3]) / 2):
+            if rows and _one_row([boxes[j] for j in rows[-1]] + [boxes[i]]):
+                rows[-1].append(i)
+            else:
+                rows.append([i])
+        return [sorted(r, key=lambda i: boxes[i][0]) for r in rows]
+
+    return order(list(range(len(boxes)))) if boxes else []
+
+
 def group_articles(page: Page, body_h: float, lefts: list[float] | None = None) -> list[PageArticle]:
     """Assign each block to an article and order everything; sets page.reading_order.
 
@@ -418,10 +468,8 @@ def group_articles(page: Page, body_h: float, lefts: list[float] | None = None) 
             ordered.extend(c for c in a.blocks if caption_of.get(c.id) == b.id)
         a.blocks = ordered
     articles.sort(key=lambda a: (round(a.top / (body_h * 4)), a.left))
-    order: list[str] = []
-    for b in sorted(blocks, key=lambda b: (b.bbox[1], b.bbox[0])):
-        if b.kind in ("masthead", "folio") and b.bbox[1] < page.height / 2:
-            order.append(b.id)
+    strip = [b for b in blocks if b.kind in ("masthead", "folio") and b.bbox[1] < page.height / 2]
+    order: list[str] = [strip[i].id for row in strip_order([b.bbox for b in strip], body_h) for i in row]
     for a in articles:
         order.extend(b.id for b in a.all_blocks)
     for b in blocks:
