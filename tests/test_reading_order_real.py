@@ -14,10 +14,10 @@ from ocr_pipeline.model import Edition
 
 NZZ = Path(__file__).resolve().parents[2] / "shared" / "real" / "nzz"
 
-# Measured 2026-11-27: 0.017 (1939; 1 edit in 58) and 0.062 (1870; 2 edits in 33). Before the masthead
-# strip was read by columns: 0.121 and 0.212.
+# Measured 2026-11-27: 0.000 (1939) and 0.062 (1870; 2 edits in 33). Before the masthead strip was read
+# by columns and an author's mark ("-ei-") stopped opening an article: 0.121 and 0.212.
 BOUNDS = {
-    "nzz_19390611_0_0_a1_p1_1": 0.04,
+    "nzz_19390611_0_0_a1_p1_1": 0.03,
     "nzz_18701230_0_0_a1_p1_1": 0.08,
 }
 
@@ -53,3 +53,18 @@ def test_nzz_masthead_ears_read_by_column(tmp_path: Path) -> None:
     assert joined.index("Sonntag") < joined.index("1939") < joined.index("Blatt") < joined.index("Zürcher") \
         < joined.index("Zweite") < joined.index("1051"), joined
     assert not any("Zweite" in t and "1939" in t for t in texts), texts
+
+
+def test_nzz_feuilleton_is_one_article(tmp_path: Path) -> None:
+    """The 1939 feuilleton under the rule runs through four columns with no headline but its own: short
+    last lines of paragraphs ("nennen.") and boxes that overlap where blocks meet do not start articles,
+    and an author's mark at the end of a paragraph ("-ei-") is no headline."""
+    _truth, pred = _converted("nzz_19390611_0_0_a1_p1_1", tmp_path)
+    page = pred.pages[0]
+    (story,) = [a for a in pred.articles if a.headline.startswith("Doktor Klarblick")]
+    wide = [b for b in page.blocks if b.article_id == story.id and b.kind == "body" and b.bbox[2] - b.bbox[0] > 600]
+    assert len({round(b.bbox[0], -2) for b in wide}) == 4, [b.bbox for b in wide]
+    text = " ".join(story.paragraphs)
+    assert "Seine Praxis verkaufte" in text and "Seine Gewohnheiten waren einfach" in text
+    assert not any(a.headline.strip() == "-ei-" for a in pred.articles)
+    assert any("-ei-" in p for a in pred.articles for p in a.paragraphs)

@@ -179,6 +179,44 @@ def _drop_headline_fragments(blocks: list[Block]) -> None:
                 break
 
 
+def _absorb_inner_heads(page: Page, blocks: list[Block], body_h: float) -> None:
+    """A "headline" of a few letters inside the box of a body block is part of that text: an author's
+    mark set apart at the end of a paragraph ("-ei-"), in type that measures tall. A longer one may be a
+    true headline inside a box that spans two columns of running text. Its line goes where it stands
+    among the block's lines."""
+    lm = page.line_map()
+    for h in [b for b in blocks if b.kind == "headline" and len(b.line_ids) == 1 and b.line_ids[0] in lm]:
+        if h.bbox[3] - h.bbox[1] > 2 * body_h or len(lm[h.line_ids[0]].text.strip()) > 8:
+            continue
+        area = max(1.0, (h.bbox[2] - h.bbox[0]) * (h.bbox[3] - h.bbox[1]))
+        for o in blocks:
+            if o.kind != "body" or h.bbox[2] - h.bbox[0] > 0.5 * (o.bbox[2] - o.bbox[0]):
+                continue
+            inside = _xoverlap(h.bbox, o.bbox) * max(0.0, min(h.bbox[3], o.bbox[3]) - max(h.bbox[1], o.bbox[1]))
+            if inside < 0.9 * area or any(i not in lm for i in o.line_ids):
+                continue
+            cy = (h.bbox[1] + h.bbox[3]) / 2
+            at = sum(1 for i in o.line_ids if (lm[i].bbox[1] + lm[i].bbox[3]) / 2 <= cy)
+            o.line_ids = [*o.line_ids[:at], *h.line_ids, *o.line_ids[at:]]
+            blocks.remove(h)
+            break
+
+
+_CONTINUES = re.compile(r"^[a-zäöüßàâçéèêëîïôûùœæ][\w\-]*[.,;:]$")
+
+
+def _demote_continuing_heads(page: Page, blocks: list[Block]) -> None:
+    """A "headline" whose first line is a lowercase word alone (the end of a word hyphenated on the line
+    above, "men.") is running text whose line boxes came out tall: no headline opens that way."""
+    lm = page.line_map()
+    for b in blocks:
+        if b.kind != "headline" or not b.line_ids or b.line_ids[0] not in lm:
+            continue
+        first = lm[b.line_ids[0]].text.strip()
+        if _CONTINUES.match(first):
+            b.kind = "body"
+
+
 def _absorb_headline_tails(blocks: list[Block], body_h: float) -> None:
     """A headline broken over several lines in a narrow column: its further lines, in type a little
     smaller than a display face, come out as subheads stacked right under it. Of the headline's size
@@ -374,6 +412,8 @@ def group_articles(page: Page, body_h: float, lefts: list[float] | None = None) 
     _demote_inline_headlines(blocks, rules, body_h)
     vrules = [s.bbox for s in page.separators if s.kind == "vrule"]
     _drop_headline_fragments(blocks)
+    _absorb_inner_heads(page, blocks, body_h)
+    _demote_continuing_heads(page, blocks)
     _headline_over_byline(page, blocks, rules, body_h)
     _promote_opening_subheads(blocks, rules, body_h, page.height, vrules)
     _absorb_headline_tails(blocks, body_h)
@@ -423,8 +463,11 @@ def group_articles(page: Page, body_h: float, lefts: list[float] | None = None) 
         if b.id not in owner:
             target = -1
             if b.kind != "photo" and prev is not None and prev.id in owner:
-                same_column = _xoverlap(prev.bbox, b.bbox) >= 0.5 * (b.bbox[2] - b.bbox[0])
-                if same_column and 0 <= b.bbox[1] - prev.bbox[3] <= body_h * 3 and not _rule_between(
+                # Over the narrower of the two: a paragraph's short last line ("nennen.") is a block
+                # of its own when its box stops short of the column's right edge. Boxes of imported
+                # lines may overlap a little where one block ends and the next begins.
+                same_column = _xoverlap(prev.bbox, b.bbox) >= 0.5 * min(b.bbox[2] - b.bbox[0], prev.bbox[2] - prev.bbox[0])
+                if same_column and -0.5 * body_h <= b.bbox[1] - prev.bbox[3] <= body_h * 3 and not _rule_between(
                     prev.bbox, b.bbox, rules, body_h * 0.3
                 ):
                     target = owner[prev.id]
