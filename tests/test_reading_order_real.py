@@ -68,3 +68,13 @@ def test_nzz_feuilleton_is_one_article(tmp_path: Path) -> None:
     assert "Seine Praxis verkaufte" in text and "Seine Gewohnheiten waren einfach" in text
     assert not any(a.headline.strip() == "-ei-" for a in pred.articles)
     assert any("-ei-" in p for a in pred.articles for p in a.paragraphs)
+
+
+def test_nzz_1870_centred_heads_open_articles(tmp_path: Path) -> None:
+    """1870: body-size headings centred under a short rule and ending on a full stop ("Aus Versailles.",
+    "Eidgenossenschaft.") open articles of their own; the correspondence runs on into the next column."""
+    _truth, pred = _converted("nzz_18701230_0_0_a1_p1_1", tmp_path)
+    heads = [a.headline for a in pred.articles]
+    assert [h.split(".")[0] for h in heads] == ["Tagesbericht vom 29", "Aus Versailles", "Eidgenossenschaft"], heads
+    versailles = " ".join(pred.articles[1].paragraphs)
+    assert "Ich komme heute etwas" in versailles and "Einberufung einer" in versailles

@@ -192,8 +192,7 @@ def _line_role(ln: Line, left: float, right: float, stats: PageStats, weights: d
         return ""
     if _BYLINE.search(text) and len(text) <= 40:
         return "byline"
-    # (A Chinese heading may end on a closing quote, “接单”; a sentence ends on a stop, quoted or not.)
-    if len(text) > 30 or (_STOP if is_cjk(text) else _SENTENCE_END).search(text):
+    if len(text) > 30:
         return ""
     w = weights.get(ln.id)
     heavy = w is not None and stats.body_weight > 0 and w > stats.body_weight * 1.3
@@ -201,6 +200,11 @@ def _line_role(ln: Line, left: float, right: float, stats: PageStats, weights: d
     char_w = h if cjk else h * 0.5
     li, ri = ln.bbox[0] - left, right - ln.bbox[2]
     centred = li >= char_w * 0.8 and ri >= char_w * 0.8 and abs(li - ri) <= char_w * 1.2
+    # (A Chinese heading may end on a closing quote, “接单”; a sentence ends on a stop, quoted or not.)
+    # Old Latin-script papers end a centred heading on a full stop or a bracket ("Aus Versailles.",
+    # "(Orig.-Korresp. vom 23 Dezbr.)"); the short last line of a paragraph is set flush, never centred.
+    if (_STOP if cjk else _SENTENCE_END).search(text) and not (centred and not cjk and text[-1] in ".)"):
+        return ""
     # Centring is the mark of a crosshead; weight alone is not (blur and noise thicken scanned strokes),
     # except for a short, left-set Latin crosshead, or a heavy Chinese line right after a paragraph's end
     # (a crosshead of two phrases fills a narrow column, so it cannot show its centring).
