@@ -78,3 +78,12 @@ def test_nzz_1870_centred_heads_open_articles(tmp_path: Path) -> None:
     assert [h.split(".")[0] for h in heads] == ["Tagesbericht vom 29", "Aus Versailles", "Eidgenossenschaft"], heads
     versailles = " ".join(pred.articles[1].paragraphs)
     assert "Ich komme heute etwas" in versailles and "Einberufung einer" in versailles
+
+
+def test_nzz_1939_centred_head_over_its_text_opens_an_article(tmp_path: Path) -> None:
+    """"Schweizerische Spanienhilfe", centred over its column and set close above the text, is that
+    article's headline, not a first line of the university story beside it."""
+    _truth, pred = _converted("nzz_19390611_0_0_a1_p1_1", tmp_path)
+    by_head = {a.headline: a for a in pred.articles}
+    assert "Schweizerische Spanienhilfe" in by_head
+    assert not any("Spanienkinder" in p for p in by_head["Einweihung des Basler Universitätsneubaues"].paragraphs)

@@ -104,7 +104,9 @@ def _demote_inline_headlines(blocks: list[Block], rules: list[Separator], body_h
         below = [o for o in blocks if o.kind == "body" and 0 <= o.bbox[1] - b.bbox[3] <= 0.6 * body_h
                  and _xoverlap(o.bbox, b.bbox) >= 0.8 * (b.bbox[2] - b.bbox[0])
                  and (o.bbox[2] - o.bbox[0]) >= 0.8 * (b.bbox[2] - b.bbox[0])]
-        if below:
+        # Centred over that text, with white on both sides, it is a heading: a paragraph's first line
+        # runs to the column's right edge.
+        if below and not (b.bbox[0] - below[0].bbox[0] >= 0.8 * body_h and below[0].bbox[2] - b.bbox[2] >= 0.8 * body_h):
             o = below[0]
             o.line_ids = b.line_ids + o.line_ids
             o.bbox = bbox_union([o.bbox, b.bbox])
