@@ -189,6 +189,20 @@ def _is_garbage(text: str) -> bool:
 _Box = tuple[float, float, float, float]
 
 
+_NEIGHBOURS = tuple((dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1))
+
+
+def _drawn_before(seen: dict[tuple[str, int, int], list[_Glyph]], text: str, cx: int, cy: int, g: _Glyph,
+                  tol: float) -> bool:
+    """Whether the same character was already drawn within ``tol`` of ``g`` (cells of ``tol`` points)."""
+    get = seen.get
+    for dx, dy in _NEIGHBOURS:
+        for h in get((text, cx + dx, cy + dy), ()):
+            if abs(h.x0 - g.x0) <= tol and abs(h.top - g.top) <= tol:
+                return True
+    return False
+
+
 def _page_objects(
     doc: pypdfium2.PdfDocument, index: int, dedupe_tolerance: float = 1.0
 ) -> tuple[list[_Glyph], list[tuple[float, float, float]], list[_Box], _Box]:
@@ -224,8 +238,7 @@ def _page_objects(
                            i=len(raw))
                 if text.strip():
                     cx, cy = int(g.x0 // tol), int(g.top // tol)
-                    near = (h for dx in (-1, 0, 1) for dy in (-1, 0, 1) for h in seen.get((text, cx + dx, cy + dy), ()))
-                    if any(abs(h.x0 - g.x0) <= tol and abs(h.top - g.top) <= tol for h in near):
+                    if _drawn_before(seen, text, cx, cy, g, tol):
                         continue
                     seen.setdefault((text, cx, cy), []).append(g)
                 raw.append(g)
