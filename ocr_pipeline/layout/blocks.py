@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ocr_pipeline.model import BBox, Block, Line, bbox_union
-from ocr_pipeline.text.chars import is_han_or_kana
+from ocr_pipeline.text.chars import has_han_or_kana
 
 _FOLIO = re.compile(
     r"(第\s*[0-9一二三四五六七八九十百]+\s*版|[A-Z]\d{1,2}\s*版?|\bPage\s+[A-Z]?\d+|\bP\.\s*\d+|"
@@ -399,4 +399,4 @@ def make_block(idx: int, kind: str, lines: list[Line]) -> Block:
 
 def is_cjk(text: str) -> bool:
     """Text with Chinese or Japanese characters in it (joined without spaces, measured in ideographs)."""
-    return any(is_han_or_kana(ch) for ch in text)
+    return has_han_or_kana(text)

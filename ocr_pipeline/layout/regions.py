@@ -44,7 +44,15 @@ def binarize(gray: np.ndarray) -> np.ndarray:
     if gray.ndim == 3:
         gray = cv2.cvtColor(gray, cv2.COLOR_BGR2GRAY)
     k = max(15, (min(gray.shape) // 40) | 1)
-    background = cv2.morphologyEx(gray, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    f = min(gray.shape) // 800  # the paper's brightness varies slowly: estimate it on a smaller copy
+    if f >= 2:
+        h, w = gray.shape
+        small = cv2.resize(gray, (w // f, h // f), interpolation=cv2.INTER_AREA)
+        kk = max(3, (k // f) | 1)
+        closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (kk, kk)))
+        background = cv2.resize(closed, (w, h), interpolation=cv2.INTER_LINEAR)
+    else:
+        background = cv2.morphologyEx(gray, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
     flat = cv2.divide(gray, background, scale=255)
     _, ink = cv2.threshold(flat, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     return ink
