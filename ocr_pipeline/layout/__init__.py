@@ -217,11 +217,7 @@ def _join_body_runs(blocks: list[Block], body_h: float, hrules: list[BBox]) -> l
                 out.append(b)
         else:
             out.append(b)
-    order = {id(b): i for i, b in enumerate(blocks)}
-    out.sort(key=lambda b: order[id(b)])
-    for i, b in enumerate(out, 1):
-        b.id = f"b{i:03d}"
-    return out
+    return _in_page_order(out, blocks)
 
 
 def _merge_masthead_rows(blocks: list[Block], body_h: float) -> list[Block]:
@@ -280,9 +276,13 @@ def _merge_stacked_blocks(blocks: list[Block], body_h: float, photos: list[BBox]
                 break
         else:
             out.append(b)
-    # Ids follow the page's order again after the joins.
+    return _in_page_order(out, blocks)
+
+
+def _in_page_order(kept: list[Block], blocks: list[Block]) -> list[Block]:
+    """The blocks left after joins, in the order they had among ``blocks``, numbered again in that order."""
     order = {id(b): i for i, b in enumerate(blocks)}
-    out.sort(key=lambda b: order[id(b)])
-    for i, b in enumerate(out, 1):
+    kept.sort(key=lambda b: order[id(b)])
+    for i, b in enumerate(kept, 1):
         b.id = f"b{i:03d}"
-    return out
+    return kept
