@@ -17,7 +17,6 @@ whole word: a machine reference, not a transcription. Prints one line.
 from __future__ import annotations
 
 import argparse
-import copy
 import re
 import sys
 from dataclasses import dataclass, field
@@ -26,7 +25,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ocr_pipeline import model  # noqa: E402
-from ocr_pipeline.model import Edition, Page, Separator  # noqa: E402
+from ocr_pipeline.evaluate.perfect import edition_from_truth_lines  # noqa: E402
+from ocr_pipeline.model import Edition  # noqa: E402
 from ocr_pipeline.text.normalize import strip_edge_artifacts  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
@@ -113,24 +113,6 @@ def tally(edition: Edition, truth: Edition) -> Tally:
     return t
 
 
-def from_truth_lines(truth: Edition, lang: str) -> Edition:
-    """The truth's lines and rules, nothing else, through layout, articles and text."""
-    from ocr_pipeline.layout import analyze_page
-    from ocr_pipeline.pipeline import PageResult, assemble_edition
-
-    pred = Edition(id=truth.id, language=lang)
-    results = []
-    for tp in truth.pages:
-        page = Page(number=tp.number, source=tp.source, width=tp.width, height=tp.height,
-                    lines=copy.deepcopy(tp.lines),
-                    separators=[Separator(s.id, s.kind, s.bbox) for s in tp.separators if s.kind != "graphic"])
-        photos = [s.bbox for s in tp.separators if s.kind == "graphic"]
-        results.append(PageResult(page, analyze_page(page, photos=photos, merge_rows=False)))
-        pred.pages.append(page)
-    assemble_edition(pred, results, lang)
-    return pred
-
-
 def alto_agreement(path: Path) -> tuple[int, int]:
     """(agreeing, pairs): ``keep_hyphen`` against the whole words (SUBS_CONTENT) of an ALTO file's
     hyphenated word pairs (HypPart1, HypPart2)."""
@@ -158,7 +140,7 @@ def main() -> None:
     ap.add_argument("--list", action="store_true", help="also list the wrong decisions")
     args = ap.parse_args()
     truth = model.load(SAMPLES / args.sample / "truth.json")
-    parts = [f"truth lines: {(perfect := tally(from_truth_lines(truth, 'en'), truth)).summary()}"]
+    parts = [f"truth lines: {(perfect := tally(edition_from_truth_lines(truth, 'en'), truth)).summary()}"]
     converted = None
     if args.edition is not None:
         converted = tally(model.load(args.edition), truth)

@@ -13,9 +13,9 @@ import pytest
 
 from ocr_pipeline import model
 from ocr_pipeline.evaluate import evaluate
+from ocr_pipeline.evaluate.perfect import edition_from_truth_lines
 from ocr_pipeline.layout import analyze_page
-from ocr_pipeline.model import Edition, Page, Separator
-from ocr_pipeline.pipeline import PageResult, assemble_edition
+from ocr_pipeline.model import Edition, Page
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 # Lower bounds for articles matched one-to-one, from perfect lines. English is behind: crossheads set
@@ -23,26 +23,10 @@ SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 EDITIONS = [("zh-daily-1", "zh", 0.85), ("zh-daily-2", "zh", 0.85), ("en-daily-1", "en", 0.7)]
 
 
-def _from_truth_lines(truth: Edition, lang: str) -> Edition:
-    """An edition as our pipeline would build it from perfect OCR: the truth's lines and rules only."""
-    pred = Edition(id=truth.id, language=lang)
-    results = []
-    for tp in truth.pages:
-        page = Page(number=tp.number, source=tp.source, width=tp.width, height=tp.height,
-                    lines=copy.deepcopy(tp.lines),
-                    separators=[Separator(s.id, s.kind, s.bbox) for s in tp.separators])
-        photos = [s.bbox for s in tp.separators if s.kind == "graphic"]
-        page.separators = [s for s in page.separators if s.kind != "graphic"]
-        results.append(PageResult(page, analyze_page(page, photos=photos, merge_rows=False)))
-        pred.pages.append(page)
-    assemble_edition(pred, results, lang)
-    return pred
-
-
 @pytest.mark.parametrize("edition,lang,matched", EDITIONS)
 def test_articles_from_perfect_lines(edition: str, lang: str, matched: float) -> None:
     truth = model.load(SAMPLES / edition / "truth.json")
-    report = evaluate(truth, _from_truth_lines(truth, lang))
+    report = evaluate(truth, edition_from_truth_lines(truth, lang))
     o = report.to_dict()["overall"]
     assert o["matched_rate"] >= matched, o
     assert o["body_cer"] <= 0.15, o
@@ -53,10 +37,10 @@ def test_articles_from_perfect_lines(edition: str, lang: str, matched: float) ->
 
 def test_pages_out_of_order_give_the_same_articles() -> None:
     truth = model.load(SAMPLES / "zh-daily-1" / "truth.json")
-    straight = _from_truth_lines(truth, "zh")
+    straight = edition_from_truth_lines(truth, "zh")
     shuffled_truth = copy.deepcopy(truth)
     shuffled_truth.pages.reverse()
-    shuffled = _from_truth_lines(shuffled_truth, "zh")
+    shuffled = edition_from_truth_lines(shuffled_truth, "zh")
 
     def key(ed: Edition) -> list[tuple[str, tuple[str, ...], tuple[int, ...]]]:
         return sorted((a.headline, tuple(a.paragraphs), tuple(a.pages)) for a in ed.articles)

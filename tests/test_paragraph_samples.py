@@ -13,7 +13,7 @@ import pytest
 
 from ocr_pipeline import model
 from ocr_pipeline.evaluate import evaluate
-from tests.test_layout_samples import _from_truth_lines
+from ocr_pipeline.evaluate.perfect import edition_from_truth_lines
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
@@ -26,7 +26,7 @@ EDITIONS = [("zh-daily-1", "zh", 0.96), ("zh-daily-2", "zh", 0.92), ("en-daily-1
 @pytest.mark.parametrize("edition,lang,bound", EDITIONS)
 def test_paragraph_boundaries_from_perfect_lines(edition: str, lang: str, bound: float) -> None:
     truth = model.load(SAMPLES / edition / "truth.json")
-    pred = _from_truth_lines(truth, lang)
+    pred = edition_from_truth_lines(truth, lang)
     prf = evaluate(truth, pred).to_dict()["overall"]["paragraph_boundaries"]
     assert prf["tp"] >= 40, prf  # enough matched boundaries for the score to mean something
     assert prf["f1"] >= bound, prf
