@@ -172,6 +172,15 @@ def nitf_bodies(root: etree._Element) -> list[etree._Element]:
     return [copy.deepcopy(el) for el in root.iter(NITF + "nitf")]
 
 
+def assert_newsml_valid(paths: list[Path], newsml_schema: etree.XMLSchema, nitf_schema: etree.XMLSchema) -> None:
+    """Every NewsML-G2 file validates, and so does every NITF body inside it."""
+    for path in paths:
+        doc = etree.parse(str(path))
+        assert_valid(newsml_schema, doc, path.name)
+        for nitf in nitf_bodies(doc.getroot()):
+            assert_valid(nitf_schema, nitf, f"nitf in {path.name}")
+
+
 # --- files and validation --------------------------------------------------------------------------
 
 def test_writes_every_format(exported: Path, edition: Edition) -> None:
@@ -608,11 +617,7 @@ def test_real_archive_page_exports_valid_and_round_trips(name: str, tmp_path: Pa
                                 blocks=[BlockRef(1, b.id)]))
     ed = Edition(f"evening-star-{name}", "Evening Star", f"{name[:4]}-{name[4:6]}-{name[6:8]}", "en", [page], articles)
     res = export_edition(ed, tmp_path, ["newsml", "alto"], OPTIONS)
-    for path in res.files["newsml"]:
-        doc = etree.parse(str(path))
-        assert_valid(newsml_schema, doc, path.name)
-        for nitf in nitf_bodies(doc.getroot()):
-            assert_valid(nitf_schema, nitf, f"nitf in {path.name}")
+    assert_newsml_valid(res.files["newsml"], newsml_schema, nitf_schema)
     (alto_path,) = res.files["alto"]
     assert_valid(alto_schema, etree.parse(str(alto_path)), alto_path.name)
     back = alto_mod.read_alto(alto_path)
@@ -656,11 +661,7 @@ def test_sparse_editions_still_export_valid_files(tmp_path: Path, newsml_schema:
                       blocks=[Block("9", "text", (0, 0, 5, 5), ["l1", "missing"])])
     ed = Edition("x", pages=[empty_page], articles=[Article("1"), Article("\x00", headline="\x00")])
     res = export_edition(ed, tmp_path)
-    for path in res.files["newsml"]:
-        doc = etree.parse(str(path))
-        assert_valid(newsml_schema, doc, path.name)
-        for nitf in nitf_bodies(doc.getroot()):
-            assert_valid(nitf_schema, nitf, f"nitf in {path.name}")
+    assert_newsml_valid(res.files["newsml"], newsml_schema, nitf_schema)
     for path in res.files["alto"]:
         assert_valid(alto_schema, etree.parse(str(path)), path.name)
     assert load(tmp_path / "edition.json") == ed
@@ -687,11 +688,7 @@ def test_committed_sample_editions_export_valid_files(name: str, tmp_path: Path,
     ed = load(truth)
     res = export_edition(ed, tmp_path, options=OPTIONS)
     assert load(tmp_path / "edition.json") == ed
-    for path in res.files["newsml"]:
-        doc = etree.parse(str(path))
-        assert_valid(newsml_schema, doc, path.name)
-        for nitf in nitf_bodies(doc.getroot()):
-            assert_valid(nitf_schema, nitf, f"nitf in {path.name}")
+    assert_newsml_valid(res.files["newsml"], newsml_schema, nitf_schema)
     for path in res.files["alto"]:
         assert_valid(alto_schema, etree.parse(str(path)), path.name)
     assert len(res.files["newsml"]) == len(ed.articles) + 2 and len(res.files["alto"]) == len(ed.pages)
