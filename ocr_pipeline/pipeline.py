@@ -366,7 +366,9 @@ def _analyze_pdf_page(src: PageSource, page: Page, profile: str) -> list[PageArt
     for i, ln in enumerate(page.lines, 1):
         ln.id = f"l{i:04d}"
     page.separators = [Separator(id=f"s{i:03d}", kind=r.kind, bbox=up(r.bbox)) for i, r in enumerate(found.rules, 1)]
-    ink = cv2.resize(binarize(gray), (page.width, page.height), interpolation=cv2.INTER_NEAREST)
+    # At this resolution find_regions binarized the drawn page itself (no resize): take its mask.
+    drawn_ink = found.ink if found.ink is not None and found.ink.shape == gray.shape[:2] else binarize(gray)
+    ink = cv2.resize(drawn_ink, (page.width, page.height), interpolation=cv2.INTER_NEAREST)
     return analyze_page(page, ink=ink, regions=[up(r) for r in found.regions], photos=[up(p) for p in found.photos],
                         columns=columns, merge_rows=False, profile=profile)
 

@@ -37,6 +37,9 @@ class RegionResult:
     char_height: float = 0.0  # typical body character height, page pixels
     columns: list[tuple[float, float]] = field(default_factory=list)
     photos: list[BBox] = field(default_factory=list)  # pictures: no text is looked for inside them
+    # The page's ink mask as binarize() gives it at the analysis size (ANALYSIS_WIDTH wide at most), before
+    # rules and photos are taken out of it: a caller working on the same pixels need not binarize again.
+    ink: np.ndarray | None = None
 
 
 def binarize(gray: np.ndarray) -> np.ndarray:
@@ -404,9 +407,9 @@ def find_regions(gray: np.ndarray) -> RegionResult:
     h, w = gray.shape[:2]
     scale = min(1.0, ANALYSIS_WIDTH / w)
     small = cv2.resize(gray, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
-    ink = binarize(small)
-    ch = _char_height(ink)
-    ink, rule_boxes = _find_rules(ink, ch)
+    page_ink = binarize(small)
+    ch = _char_height(page_ink)
+    ink, rule_boxes = _find_rules(page_ink, ch)
     # Rules cut regions: they stay removed from the ink, so they read as white space. Photos are blanked
     # too: a picture that reaches down beside the next article's headline would otherwise hold the two
     # articles together (stepped layouts).
@@ -451,7 +454,7 @@ def find_regions(gray: np.ndarray) -> RegionResult:
         (float(a * inv), float(b * inv))
         for a, b in zip([left_edge] + [g[1] for g in gutters], [g[0] for g in gutters] + [right_edge], strict=True)
     ]
-    return RegionResult(regions=regions, rules=rules, char_height=ch * inv, photos=photos,
+    return RegionResult(regions=regions, rules=rules, char_height=ch * inv, photos=photos, ink=page_ink,
                         columns=columns if gutters else [])
 
 
