@@ -180,7 +180,7 @@ def child_baseline(system: str, editions: Sequence[str], threads: int | None) ->
         from ocr_pipeline.ingest.types import PageSource
 
     if system == "rapidocr":
-        return _child_rapidocr(editions, timers, baselines, load_image, PageSource)
+        return _child_rapidocr(editions, timers)
     pages = chars = dist = 0
     for ed in editions:
         lang = _lang(ed)
@@ -214,12 +214,14 @@ def child_baseline(system: str, editions: Sequence[str], threads: int | None) ->
             "rss_mb": peak_rss_mb()}
 
 
-def _child_rapidocr(editions: Sequence[str], timers: Timers, baselines: Any, load_image: Any,
-                    page_source: Any) -> dict[str, Any]:
+def _child_rapidocr(editions: Sequence[str], timers: Timers) -> dict[str, Any]:
+    import baselines  # benchmarks/ is on the path (child_baseline put it there)
     import numpy as np
 
     from ocr_pipeline.evaluate import evaluate
     from ocr_pipeline.evaluate.core import load_ground_truth
+    from ocr_pipeline.ingest import load_image
+    from ocr_pipeline.ingest.types import PageSource
     from ocr_pipeline.model import Line
 
     with timers.stage("startup"):
@@ -233,15 +235,14 @@ def _child_rapidocr(editions: Sequence[str], timers: Timers, baselines: Any, loa
         ocr_pages = []
         for number, path in enumerate(baselines._pages_of(SAMPLES / ed / "scanned"), 1):
             with timers.stage("load"):
-                image = load_image(page_source(path)).image
+                image = load_image(PageSource(path)).image
             t = time.perf_counter()
             result, elapse = engine(image)
             wall = time.perf_counter() - t
-            det, cls, rec = (list(elapse) + [0.0, 0.0, 0.0])[:3] if elapse else (0.0, 0.0, 0.0)
+            det = float(elapse[0]) if elapse else 0.0  # RapidOCR reports [detection, classifier, recognition]
             timers.seconds["detection"] = timers.seconds.get("detection", 0.0) + det
             # The angle classifier and the glue between the steps count as recognition.
             timers.seconds["recognition"] = timers.seconds.get("recognition", 0.0) + wall - det
-            del cls, rec
             lines = []
             for box, text, score in result or []:
                 pts = np.asarray(box, dtype=np.float64)
