@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ocr_pipeline.text.chars import is_han
+from ocr_pipeline.text.chars import has_han_or_kana, is_han, is_han_or_kana
 from ocr_pipeline.text.join import assess_join, ends_sentence, join_forms_word, join_text, keep_hyphen
 
 
@@ -117,3 +117,11 @@ def test_no_han_lost_or_added_in_many_joins() -> None:
             out = join_text(a, b, "zh")
             assert sum(map(is_han, out)) == sum(map(is_han, a + b))
             assert len(out) == len(a) + len(b)
+
+
+def test_han_or_kana_search_agrees_with_the_character_test() -> None:
+    # has_han_or_kana writes the ranges of is_han / is_kana again as one regex (for speed): keep them one set.
+    for o in [*range(0x3000, 0x10000), *range(0x1F000, 0x30000, 7), 0x2FA1F, 0x2FA20]:
+        ch = chr(o)
+        assert has_han_or_kana(ch) == is_han_or_kana(ch), hex(o)
+    assert has_han_or_kana("abc 中") and not has_han_or_kana("abc, 123")
