@@ -116,11 +116,12 @@ class Converter:
         from ocr_pipeline.preprocess import preprocess
 
         t = time.perf_counter()
-        loaded = load_image(src, dpi=s.dpi, max_pixels=s.max_pixels)
+        loaded = load_image(src, dpi=s.dpi, max_pixels=s.max_pixels, gray=True)
         timing.load += time.perf_counter() - t
 
         t = time.perf_counter()
-        pre = preprocess(loaded.image, deskew=s.deskew, orientation=s.orientation, normalize=s.normalize)
+        pre = preprocess(loaded.image, deskew=s.deskew, orientation=s.orientation, normalize=s.normalize,
+                         source_channels=loaded.channels)
         timing.preprocess += time.perf_counter() - t
 
         t = time.perf_counter()
@@ -240,13 +241,10 @@ class Converter:
 
         try:
             # Loading through the text source keeps the image aligned with its coordinates (no EXIF turn).
-            img = load_image(src, dpi=self.settings.dpi, max_pixels=self.settings.max_pixels).image
+            return load_image(src, dpi=self.settings.dpi, max_pixels=self.settings.max_pixels, gray=True).image
         except OcrPipelineError as exc:
             log.warning("image beside %s not usable: %s", src.path, exc)
             return None
-        import cv2
-
-        return cv2.cvtColor(img, cv2.COLOR_BGR2GRAY) if img.ndim == 3 else img
 
     # --- one edition ----------------------------------------------------------------------------
 

@@ -57,6 +57,27 @@ def test_jpeg_rgb_is_bgr(tmp_path: Path) -> None:
     assert out.dpi == pytest.approx(200, abs=0.5)
 
 
+@pytest.mark.parametrize(("mode", "suffix"), [("RGB", "jpg"), ("RGB", "png"), ("RGBA", "png"), ("L", "jpg")])
+def test_gray_load_matches_converting_afterwards(tmp_path: Path, mode: str, suffix: str) -> None:
+    """``gray=True`` (colour JPEGs decoded to their luma plane) gives what converting the BGR image with
+    OpenCV gives, up to rounding, and still says how many channels the file had. (Where a saturated colour
+    meets white, a colour decode clips R, G or B and the luma plane does not: the red box's edge differs.)"""
+    import cv2
+
+    p = tmp_path / f"page.{suffix}"
+    im = render_page(mode=mode)
+    im.save(p, dpi=(300, 300))
+    colour = load_image(PageSource(path=p))
+    gray = load_image(PageSource(path=p), gray=True)
+    assert gray.image.ndim == 2 and gray.image.dtype == np.uint8 and gray.image.flags.c_contiguous
+    expected = colour.image if colour.image.ndim == 2 else cv2.cvtColor(colour.image, cv2.COLOR_BGR2GRAY)
+    diff = np.abs(gray.image.astype(int) - expected)
+    assert diff[:80, :240].max() <= 3, "black text on white"
+    assert (diff > 3).mean() < 0.01
+    assert gray.channels == colour.channels == {"RGB": 3, "RGBA": 4, "L": 1}[mode]
+    assert gray.dpi == pytest.approx(300, abs=0.5)
+
+
 def test_jpeg_without_dpi_has_none(tmp_path: Path) -> None:
     p = tmp_path / "page.jpg"
     render_page().save(p)

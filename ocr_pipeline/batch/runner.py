@@ -3,6 +3,7 @@ soon as its pages are done, and keep the manifest, the failure list and the run 
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import logging
@@ -20,12 +21,12 @@ from typing import IO, Any
 from ocr_pipeline import __version__
 from ocr_pipeline.batch import cache
 from ocr_pipeline.batch.lock import RunLock
-from ocr_pipeline.batch.worker import PageTask, PageWorker, run_inline, run_pool, worker_settings
+from ocr_pipeline.batch.worker import PageTask, PageWorker, run_inline, run_pool, settle_heap, worker_settings
 from ocr_pipeline.errors import ConfigError, MissingDependencyError, OcrPipelineError
 from ocr_pipeline.export.options import ExportOptions
 from ocr_pipeline.ingest.types import EditionSource
 from ocr_pipeline.model import Edition, ProcessingStep
-from ocr_pipeline.pipeline import EditionOutcome, RunResult
+from ocr_pipeline.pipeline import EditionOutcome, PageResult, RunResult
 from ocr_pipeline.settings import ConvertSettings
 
 log = logging.getLogger(__name__)
@@ -182,15 +183,17 @@ def run_batch(
             if on_editions:
                 on_editions(editions, len(tasks))
             by_id = {e.id: e for e in editions}
+            kept: dict[tuple[str, int], PageResult] = {}  # pages converted in this process, not yet assembled
             remaining = {e.id: len(e.pages) - len(headers[e.id]) for e in editions}
             outcomes: dict[str, EditionOutcome] = {}
 
             def finish(eid: str) -> None:
                 esrc = by_id[eid]
                 input_errors = [[str(p), m] for p, m in esrc.errors]
+                fresh = {n: kept.pop((e, n)) for e, n in list(kept) if e == eid}
                 try:
                     oc = _finish_edition(eid, headers[eid], input_errors, out, settings, export_options, manifest,
-                                         root=esrc.root)
+                                         root=esrc.root, fresh=fresh)
                 except Exception as exc:  # one edition that cannot be assembled must not stop the archive
                     log.exception("edition %s could not be assembled", eid)
                     oc = EditionOutcome(id=eid, outdir=None, status="failure",
@@ -198,6 +201,8 @@ def run_batch(
                     manifest["editions"][eid] = {"status": "failure", "pages": headers[eid], "errors": oc.errors,
                                                  "input_errors": input_errors, "settings": settings.to_dict()}
                 outcomes[eid] = oc
+                del fresh
+                settle_heap()  # what the edition loaded for good (word dictionaries) joins the frozen heap
                 runlog.write("edition", edition=eid, status=oc.status, pages_ok=oc.pages_ok,
                              pages_failed=oc.pages_failed, quality=round(oc.quality, 4), errors=oc.errors,
                              seconds=round(oc.seconds, 3))
@@ -237,7 +242,7 @@ def run_batch(
                 run_ray(tasks, options.jobs, settings, out, recorded, done, stop, address=options.ray_address,
                         page_timeout=options.page_timeout)
             elif options.jobs == 1 and options.page_timeout is None:
-                run_inline(tasks, PageWorker(settings, out, recorded), done, stop)
+                run_inline(tasks, PageWorker(settings, out, recorded, keep=kept), done, stop)
             else:
                 run_pool(tasks, options.jobs, worker_settings(settings, options.jobs), out, recorded, done, stop,
                          page_timeout=options.page_timeout)
@@ -247,6 +252,7 @@ def run_batch(
         finally:
             runlog.close()
             cache.save_manifest(out, manifest)
+            gc.unfreeze()
     return result
 
 
@@ -286,8 +292,11 @@ def _outputs_key(headers: list[dict[str, Any]], settings: ConvertSettings, expor
 
 def _finish_edition(eid: str, headers: list[dict[str, Any]], input_errors: list[list[str]], out: Path,
                     settings: ConvertSettings, export_options: ExportOptions | None,
-                    manifest: dict[str, Any], *, root: Path | None = None, always: bool = False) -> EditionOutcome:
-    """Assemble an edition from its cached pages and write its outputs (skipped when nothing changed)."""
+                    manifest: dict[str, Any], *, root: Path | None = None, always: bool = False,
+                    fresh: dict[int, PageResult] | None = None) -> EditionOutcome:
+    """Assemble an edition from its cached pages and write its outputs (skipped when nothing changed).
+
+    ``fresh``: pages converted in this process, by number, taken as they are instead of read back."""
     started = time.perf_counter()
     headers.sort(key=lambda h: h["page"])
     errors = [f"{p}: {m}" for p, m in input_errors]
@@ -316,6 +325,11 @@ def _finish_edition(eid: str, headers: list[dict[str, Any]], input_errors: list[
     )
     results = []
     for h in headers:
+        if fresh and h["page"] in fresh:
+            res = fresh[h["page"]]
+            results.append(res)
+            edition.pages.append(res.page)
+            continue
         try:
             _, res = cache.read_page(cache.cache_path(out, eid, h["page"]))
         except (OSError, ValueError, KeyError) as exc:

@@ -90,8 +90,11 @@ def pdf_page_count(path: Path) -> int:
     return n
 
 
-def render_pdf_page(src: PageSource, *, dpi: int = 300, max_pixels: int = 200_000_000) -> PageImage:
-    """Rasterise one PDF page at ``dpi`` as a BGR image (the crop box, as a viewer shows it)."""
+def render_pdf_page(
+    src: PageSource, *, dpi: int = 300, max_pixels: int = 200_000_000, gray: bool = False
+) -> PageImage:
+    """Rasterise one PDF page at ``dpi`` as a BGR image, or grayscale with ``gray`` (the crop box, as a
+    viewer shows it)."""
     doc = open_pdf(src.path)
     try:
         n = len(doc)
@@ -133,7 +136,11 @@ def render_pdf_page(src: PageSource, *, dpi: int = 300, max_pixels: int = 200_00
     if arr.shape[0] < h_px or arr.shape[1] < w_px:
         pad = ((0, h_px - arr.shape[0]), (0, w_px - arr.shape[1])) + ((0, 0),) * (arr.ndim - 2)
         arr = np.pad(arr, pad, constant_values=255)
-    return PageImage(image=np.ascontiguousarray(arr).copy(), dpi=float(dpi))
+    if gray and arr.ndim == 3:
+        import cv2
+
+        return PageImage(image=cv2.cvtColor(np.ascontiguousarray(arr), cv2.COLOR_BGR2GRAY), dpi=float(dpi), channels=3)
+    return PageImage(image=np.ascontiguousarray(arr).copy(), dpi=float(dpi), channels=arr.shape[2] if arr.ndim == 3 else 1)
 
 
 # --- text layer ------------------------------------------------------------------------------------

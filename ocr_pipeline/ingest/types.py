@@ -40,10 +40,14 @@ class EditionSource:
 
 @dataclass(slots=True)
 class PageImage:
-    """A decoded page: 8-bit grayscale or BGR pixels."""
+    """A decoded page: 8-bit grayscale or BGR pixels.
+
+    ``channels``: the channels the source had (1 gray, 3 colour, 4 with alpha or CMYK), also when it was
+    decoded straight to grayscale; ``None`` when not known."""
 
     image: np.ndarray
     dpi: float | None = None
+    channels: int | None = None
 
 
 @dataclass(slots=True)

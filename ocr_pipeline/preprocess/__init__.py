@@ -129,11 +129,15 @@ def preprocess(
     normalize: bool = True,
     max_skew: float = 5.0,
     threads: int | None = 2,
+    source_channels: int | None = None,
 ) -> Preprocessed:
-    """Grayscale, normalise, turn upright and straighten a page image (gray, BGR or BGRA)."""
+    """Grayscale, normalise, turn upright and straighten a page image (gray, BGR or BGRA).
+
+    ``source_channels``: the channels of the file the image was decoded from, when it was decoded
+    straight to grayscale (recorded in the provenance)."""
     t0 = time.perf_counter()
     steps: list[ProcessingStep] = []
-    src_channels = 1 if image.ndim == 2 else int(image.shape[2])
+    src_channels = source_channels or (1 if image.ndim == 2 else int(image.shape[2]))
     gray = to_gray(image)
     h, w = gray.shape
     steps.append(_step("grayscale", channels=src_channels, dtype=str(image.dtype)))
