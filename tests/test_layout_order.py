@@ -104,3 +104,17 @@ def test_headline_opening_with_a_word_tail_is_text() -> None:
     page = _page(blocks, lines)
     arts = group_articles(page, BODY_H, [2660.0])
     assert page.block_map()["b2"].kind == "body" and len(arts) == 1
+
+
+def test_articles_with_tops_a_little_apart_are_one_row_read_left_to_right() -> None:
+    """Two headlines side by side whose tops differ by a third of a line are one row, whatever the line
+    height: the right-hand one, set 13 px higher, is still read second."""
+    from ocr_pipeline.layout.articles import PageArticle, _rows_then_left
+
+    def art(x: float, y: float, name: str) -> PageArticle:
+        return PageArticle(headline=[Block(id=name, kind="headline", bbox=(x, y, x + 400, y + 60))])
+
+    below = art(100, 700, "c")
+    for body_h in (28.0, 30.0, 31.7, 32.0, 33.0, 36.0):  # bucket edges of the old rounding fell in here
+        order = _rows_then_left([art(1900, 443, "b"), below, art(100, 456, "a")], 2 * body_h)
+        assert [a.headline[0].id for a in order] == ["a", "b", "c"], body_h

@@ -23,6 +23,7 @@ from ocr_pipeline.preprocess import (
     Preprocessed,
     Transform,
     binarize,
+    detect_upside_down,
     estimate_skew,
     normalize_contrast,
     preprocess,
@@ -410,6 +411,27 @@ def test_orientation_detected(lang: str, quarter_turns_ccw: int) -> None:
     assert abs(res.skew - 1.2) < 0.2
     rule_angle, rule_row = rule_geometry(res.image, pg)
     assert abs(rule_angle) < 0.2 and abs(rule_row - (pg.rule_y + 1)) < 3
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_upside_down_vote_settled_early_agrees_with_the_whole_vote(lang: str, monkeypatch) -> None:
+    """The first round of the classifier's vote (every third crop) settles clear pages; it must decide
+    as the vote of every crop does, and a page that is not clear gets every crop classified."""
+    import ocr_pipeline.preprocess.orientation as orientation
+
+    pg = page(lang, 3)
+    for img in (pg.image, np.ascontiguousarray(pg.image[::-1, ::-1])):
+        early = detect_upside_down(img)
+        monkeypatch.setattr(orientation, "_FIRST_ROUND_STEP", 1)
+        whole = detect_upside_down(img)
+        monkeypatch.undo()
+        assert early.flipped == whole.flipped == (img is not pg.image)
+        assert early.crops < whole.crops and early.crops >= 8
+    # Half the crops upside down: no round settles it, every crop is classified.
+    probs = iter([0.0, 1.0] * 40)
+    monkeypatch.setattr(orientation, "classify_crops", lambda crops, threads=2: [next(probs) for _ in crops])
+    mixed = detect_upside_down(pg.image)
+    assert mixed.crops == len(orientation.line_crops(pg.image)) and not mixed.flipped
 
 
 UPRIGHT_CASES = [

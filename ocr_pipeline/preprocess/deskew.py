@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -33,9 +33,13 @@ class InkPoints:
     width: int
     height: int
     scale: float
+    # Vertical strip of each point, per strip count: the same for every angle tried.
+    _strips: dict[int, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     def transposed(self) -> InkPoints:
-        """The same ink seen with rows and columns swapped (a page turned by 90 degrees)."""
+        """The same ink seen with rows and columns swapped (a page turned by 90 degrees, mirrored).
+
+        A mirror only flips the sign of a skew: the clockwise-turned page's skew is minus this one's."""
         return InkPoints(
             xs=(self.ys - self.height / 2.0).astype(np.float32),
             ys=(self.xs + self.width / 2.0).astype(np.float32),
@@ -43,6 +47,13 @@ class InkPoints:
             height=self.width,
             scale=self.scale,
         )
+
+    def strip_of(self, strips: int) -> np.ndarray:
+        idx = self._strips.get(strips)
+        if idx is None:
+            idx = np.clip(((self.xs / self.width + 0.5) * strips).astype(np.intp), 0, strips - 1)
+            self._strips[strips] = idx
+        return idx
 
 
 def _subsample(pts: InkPoints, limit: int, seed: int = 0) -> InkPoints:
@@ -53,20 +64,29 @@ def _subsample(pts: InkPoints, limit: int, seed: int = 0) -> InkPoints:
     return InkPoints(pts.xs[idx], pts.ys[idx], pts.width, pts.height, pts.scale)
 
 
-def ink_mask(gray: np.ndarray, *, side: int = _WORK_SIDE) -> tuple[np.ndarray, float]:
-    """Reduced binary ink mask (uint8 0/1) with text-sized components only, and its scale."""
+def reduce_page(gray: np.ndarray, *, side: int = _WORK_SIDE) -> tuple[np.ndarray, float]:
+    """The page reduced to ``side`` pixels on its long side (area averaging), and the scale used."""
     h, w = gray.shape
     scale = min(1.0, side / max(h, w))
     small = cv2.resize(
         gray, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA
     )
+    return small, scale
+
+
+def ink_threshold(small: np.ndarray) -> np.ndarray:
+    """Ink (1) and paper (0) of a reduced page by an adaptive mean threshold: works on an unnormalised
+    page with uneven light too."""
     block = max(15, (round(min(small.shape) / 25)) | 1)
-    # Adaptive mean threshold: works on an unnormalised page with uneven light too.
-    binary = cv2.adaptiveThreshold(small, 1, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 12)
+    return cv2.adaptiveThreshold(small, 1, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 12)
+
+
+def text_ink(binary: np.ndarray) -> np.ndarray:
+    """The text-sized components of an ink mask (uint8 0/1)."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
     if n <= 1:
-        return binary, scale
-    sh, sw = small.shape
+        return binary
+    sh, sw = binary.shape
     ws, hs = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
     area = stats[:, cv2.CC_STAT_AREA]
     # Only text-sized components: photos, boxes and rules are dropped in both directions alike, so the
@@ -75,11 +95,22 @@ def ink_mask(gray: np.ndarray, *, side: int = _WORK_SIDE) -> tuple[np.ndarray, f
     limit = max(8, min(sh, sw) // 10)
     keep = (hs <= limit) & (ws <= limit) & (area >= 2)
     keep[0] = False
-    return keep[labels].astype(np.uint8), scale
+    return keep.astype(np.uint8)[labels]
+
+
+def ink_mask(gray: np.ndarray, *, side: int = _WORK_SIDE) -> tuple[np.ndarray, float]:
+    """Reduced binary ink mask (uint8 0/1) with text-sized components only, and its scale."""
+    small, scale = reduce_page(gray, side=side)
+    return text_ink(ink_threshold(small)), scale
 
 
 def ink_points(gray: np.ndarray, *, side: int = _WORK_SIDE, seed: int = 0) -> InkPoints:
     mask, scale = ink_mask(gray, side=side)
+    return points_of(mask, scale, seed=seed)
+
+
+def points_of(mask: np.ndarray, scale: float, *, seed: int = 0) -> InkPoints:
+    """The ink pixels of a reduced mask as points."""
     ys, xs = np.nonzero(mask)
     h, w = mask.shape
     # Spread each pixel over its own square (dither): integer coordinates would make the profile
@@ -96,17 +127,14 @@ def ink_points(gray: np.ndarray, *, side: int = _WORK_SIDE, seed: int = 0) -> In
 
 def _profiles(pts: InkPoints, angle: float, strips: int) -> np.ndarray:
     """Row profiles of the sheared ink, one per vertical strip of the page (strips x rows)."""
-    yy = pts.ys + pts.xs * math.tan(math.radians(angle))
-    yy = yy - yy.min()
+    yy = pts.ys + pts.xs * np.float32(math.tan(math.radians(angle)))
+    yy -= yy.min()
     # Linear splatting into two neighbouring rows: plain rounding aliases at angle 0, where every
-    # coordinate is an integer, and would make 0 win on any page.
-    base = np.floor(yy)
-    frac = yy - base
-    rows = base.astype(np.int64)
+    # coordinate is an integer, and would make 0 win on any page. (yy >= 0: truncation is the floor.)
+    rows = yy.astype(np.intp)
+    frac = yy - rows
     n = int(rows.max()) + 2
-    strip = np.minimum(((pts.xs / pts.width + 0.5) * strips).astype(np.int64), strips - 1)
-    strip = np.maximum(strip, 0)
-    idx = strip * n + rows
+    idx = pts.strip_of(strips) * n + rows
     prof = np.bincount(idx, weights=1.0 - frac, minlength=strips * n)
     prof += np.bincount(idx + 1, weights=frac, minlength=strips * n)
     return prof.reshape(strips, n)
@@ -149,31 +177,46 @@ def gap_score(pts: InkPoints, angle: float, *, strips: int = 8, max_gap: float =
     return 1000.0 * total / max(1, inked)
 
 
-def search_angle(pts: InkPoints, max_skew: float) -> tuple[float, float, float]:
-    """Best angle (degrees, counter-clockwise positive), its score, and confidence (best / median)."""
+def search_angle(pts: InkPoints, max_skew: float, *, fine: bool = True) -> tuple[float, float, float]:
+    """Best angle (degrees, counter-clockwise positive), a score and a confidence (best / median).
+
+    The score is the profile's at the coarse grid's best angle, measured on the fine search's larger
+    sample of points (more points separate the peak from the noise better): comparable between two
+    searches whether they went on to the fine grid or not. ``fine=False`` stops at the coarse grid
+    (0.25 degrees)."""
     if pts.xs.size < 50:
         return 0.0, 0.0, 0.0
     coarse_pts = _subsample(pts, _COARSE_POINTS)
-    coarse = np.arange(-max_skew, max_skew + 1e-9, 0.25)
+    # Every half degree, then the quarter degrees either side of the best: the peak is wider than that.
+    coarse = np.arange(-max_skew, max_skew + 1e-9, 0.5)
     scores = np.array([_score(coarse_pts, float(a)) for a in coarse])
-    best = float(coarse[int(np.argmax(scores))])
+    # Confidence on the coarse sample, where best and median come from the same points.
+    med = float(np.median(scores))
+    top = float(coarse[int(np.argmax(scores))])
+    sides = [a for a in (top - 0.25, top + 0.25) if -max_skew <= a <= max_skew]
+    side_scores = [_score(coarse_pts, a) for a in sides]
+    scores = np.concatenate([scores, side_scores])
+    best = float(np.concatenate([coarse, sides])[int(np.argmax(scores))])
+    conf = float(scores.max() / med) if med > 0 else 0.0
     fine_pts = _subsample(pts, _FINE_POINTS)
+    if not fine:
+        return best, _score(fine_pts, best), conf
     step = 0.05
-    fine = np.arange(max(best - 0.3, -max_skew), min(best + 0.3, max_skew) + 1e-9, step)
-    fscores = np.array([_score(fine_pts, float(a)) for a in fine])
+    # The grid steps away from ``best`` both ways, so that ``best`` itself is one of its points.
+    below = np.arange(best, max(best - 0.3, -max_skew) - 1e-9, -step)[::-1]
+    above = np.arange(best + step, min(best + 0.3, max_skew) + 1e-9, step)
+    grid = np.concatenate([below, above])
+    fscores = np.array([_score(fine_pts, float(a)) for a in grid])
     i = int(np.argmax(fscores))
-    angle = float(fine[i])
-    if 0 < i < len(fine) - 1:
+    angle = float(grid[i])
+    if 0 < i < len(grid) - 1:
         # Parabola through the peak and its neighbours: sub-step precision for free.
         s0, s1, s2 = fscores[i - 1], fscores[i], fscores[i + 1]
         den = s0 - 2 * s1 + s2
         if den < 0:
             angle += 0.5 * (s0 - s2) / den * step
     angle = float(np.clip(angle, -max_skew, max_skew))
-    # Confidence on the coarse sample, where best and median come from the same points.
-    med = float(np.median(scores))
-    conf = float(scores.max() / med) if med > 0 else 0.0
-    return angle, float(fscores[i]), conf
+    return angle, float(fscores[len(below) - 1]), conf
 
 
 def estimate_skew(gray: np.ndarray, max_skew: float = 5.0) -> tuple[float, float]:
