@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
+import orjson
+
 SCHEMA_VERSION = 1
 
 # Block kinds recognised by the layout stage (issue 4); "text" is the kind before classification.
@@ -269,27 +271,50 @@ def from_dict(cls: type[T], data: dict[str, Any]) -> T:
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def to_json_bytes(data: Any) -> bytes:
+    """Compact UTF-8 JSON of a dataclass tree (or plain data), keys in field order.
+
+    orjson walks the dataclasses itself, five times faster than ``to_dict`` and the json module. A lone
+    surrogate, which OCR of damaged input can produce and UTF-8 cannot carry (orjson refuses it), is
+    written by the json module as its JSON escape instead, in the same compact form, so the file still
+    round-trips exactly."""
+    try:
+        return orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY)
+    except orjson.JSONEncodeError:
+        text = json.dumps(to_dict(data), ensure_ascii=False, separators=(",", ":"))
+        return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text).encode("utf-8")
+
+
+def from_json(data: bytes | str) -> Any:
+    """Plain data from JSON text; the json module takes what orjson refuses (escaped lone surrogates)."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data)
+
+
 def dumps(edition: Edition, *, indent: int | None = None) -> str:
-    """JSON text of an edition. Compact by default (the C encoder; an edition with character boxes is
-    tens of MB indented). A lone surrogate, which OCR of damaged input can produce and UTF-8 cannot
-    carry, is written as its JSON escape, so the file still round-trips exactly."""
+    """JSON text of an edition. Compact by default (an edition with character boxes is tens of MB
+    indented); see ``to_json_bytes``."""
+    if indent is None:
+        return to_json_bytes(edition).decode("utf-8")
     text = json.dumps(to_dict(edition), ensure_ascii=False, indent=indent)
     return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
-def loads(text: str) -> Edition:
-    return from_dict(Edition, json.loads(text))
+def loads(text: bytes | str) -> Edition:
+    return from_dict(Edition, from_json(text))
 
 
 def dump(edition: Edition, path: str | Path) -> None:
     """Write edition.json atomically (temporary name, then rename)."""
-    from ocr_pipeline.util.fs import atomic_write_text
+    from ocr_pipeline.util.fs import atomic_write_bytes
 
-    atomic_write_text(Path(path), dumps(edition) + "\n")
+    atomic_write_bytes(Path(path), to_json_bytes(edition) + b"\n")
 
 
 def load(path: str | Path) -> Edition:
-    return loads(Path(path).read_text(encoding="utf-8"))
+    return loads(Path(path).read_bytes())
 
 
 def load_edition_folder(folder: str | Path) -> Edition:

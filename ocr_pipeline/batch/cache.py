@@ -30,7 +30,7 @@ from ocr_pipeline import __version__, model
 from ocr_pipeline.ingest.types import PageSource
 from ocr_pipeline.model import Page
 from ocr_pipeline.settings import ConvertSettings
-from ocr_pipeline.util.fs import atomic_write_text
+from ocr_pipeline.util.fs import atomic_write_bytes, atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -171,20 +171,12 @@ def cached_image(outdir: Path, edition_id: str, number: int) -> Path:
 def write_page(outdir: Path, header: dict[str, Any], page: Page, articles: list[Any]) -> None:
     """Cache a page after layout; ``articles`` are ``PageArticle`` objects (stored as block ids)."""
     payload = {
-        "page": model.to_dict(page),
+        "page": page,
         "articles": [{"kind": a.kind, "headline": [b.id for b in a.headline], "blocks": [b.id for b in a.blocks]}
                      for a in articles],
     }
-    text = json.dumps(header, ensure_ascii=False) + "\n" + _dumps(payload) + "\n"
-    atomic_write_text(cache_path(outdir, header["edition"], header["page"]), text)
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _dumps(data: Any) -> str:
-    # As model.dumps: a lone surrogate from damaged input is kept as its escape, not lost to UTF-8.
-    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(data, ensure_ascii=False))
+    data = json.dumps(header).encode("ascii") + b"\n" + model.to_json_bytes(payload) + b"\n"
+    atomic_write_bytes(cache_path(outdir, header["edition"], header["page"]), data)
 
 
 def read_header(path: Path) -> dict[str, Any] | None:
@@ -201,9 +193,9 @@ def read_page(path: Path) -> tuple[dict[str, Any], Any]:
     from ocr_pipeline.layout.articles import PageArticle
     from ocr_pipeline.pipeline import PageResult
 
-    with open(path, encoding="utf-8") as fh:
+    with open(path, "rb") as fh:
         header = json.loads(fh.readline())
-        payload = json.loads(fh.readline())
+        payload = model.from_json(fh.readline())
     page = model.from_dict(Page, payload["page"])
     blocks = page.block_map()
     articles = [PageArticle(headline=[blocks[i] for i in a["headline"]], blocks=[blocks[i] for i in a["blocks"]],
