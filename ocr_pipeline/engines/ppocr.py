@@ -18,6 +18,8 @@ and character boxes taken from the CTC column positions.
   own. ``rec_min_width`` (int, 0): pad every batch to at least this width (PaddleOCR pads to 320).
 - ``text_score`` (float): lines whose mean character probability is below this are dropped.
 - ``graph_opt`` ("disable" | "basic" | "extended" | "all"); ``allow_spinning`` (bool, True).
+- ``fold_affine`` (bool, True): fold the detection and recognition models' scalar affine steps into their
+  convolutions before loading them (``engines.onnxopt``; 27% off recognition, 24% off detection, same text).
 - ``insert_spaces`` (bool): re-insert the word spaces the model drops; default on for a Latin-script
   ``lang``, and for other languages only between two Latin letters/digits; False turns it off.
 - ``space_prob`` (float, 0.005): a space goes where the space class peaks above this between two
@@ -104,6 +106,9 @@ class PPOCRSettings:
     cls_thresh: float = 0.9
     text_score: float = 0.5
     graph_opt: str = "all"
+    # Rewrite the detection and recognition graphs before loading them (see engines.onnxopt): measured on
+    # 2 cores, a recognition batch 20.1 -> 14.6 ms, detection of a 640 px square 32.3 -> 24.5 ms.
+    fold_affine: bool = True
     # ONNX Runtime's worker threads spin while idle: fastest on a machine of its own, slow when other
     # processes compete for the cores (a batch running several pages at once).
     allow_spinning: bool = True
@@ -486,17 +491,21 @@ class PPOCREngine(OcrEngine):
                 "rec_width_scale": self._rec_width_scale(),
                 "rec_min_width": s.rec_min_width,
                 "insert_spaces": self._spaces_on(),
+                "fold_affine": s.fold_affine,
             }
         )
         return step
 
     # -- sessions ---------------------------------------------------------------------------------
 
-    def _session(self, path: Path) -> ort.InferenceSession:
+    def _session(self, path: Path, *, fold: bool = False) -> ort.InferenceSession:
         try:
             import onnxruntime as ort
         except ImportError as exc:
             raise MissingDependencyError("onnxruntime is not installed: pip install onnxruntime") from exc
+        model: str | bytes = str(path)
+        if fold and self.settings.fold_affine:
+            model = self._folded(path)
         so = ort.SessionOptions()
         so.log_severity_level = 3
         so.graph_optimization_level = {
@@ -522,7 +531,7 @@ class PPOCREngine(OcrEngine):
         else:
             providers = ["CPUExecutionProvider"]
         try:
-            sess = ort.InferenceSession(str(path), sess_options=so, providers=providers)
+            sess = ort.InferenceSession(model, sess_options=so, providers=providers)
         except Exception as exc:
             raise EngineError(f"cannot load ONNX model: {exc}", path=str(path)) from exc
         if self.options.device == "cuda" and sess.get_providers()[0] != "CUDAExecutionProvider":
@@ -532,6 +541,22 @@ class PPOCREngine(OcrEngine):
                 path=str(path),
             )
         return sess
+
+    @staticmethod
+    def _folded(path: Path) -> str | bytes:
+        """The model with its affine steps folded (``engines.onnxopt``), or its path when that fails."""
+        from ocr_pipeline.engines.onnxopt import fold_affine
+
+        try:
+            folded = fold_affine(path)
+        except ImportError:
+            log.warning("the onnx package is missing, so %s runs as shipped (slower): pip install onnx", path.name)
+            return str(path)
+        except Exception as exc:  # a model of another shape: run it as it is
+            log.warning("%s runs as shipped: folding its graph failed (%s)", path.name, exc)
+            return str(path)
+        log.debug("%s: %s", path.name, folded.describe())
+        return folded.model if folded.changed else str(path)
 
     def _load(self) -> None:
         if self._det is not None:
@@ -554,7 +579,7 @@ class PPOCREngine(OcrEngine):
             score_mode="fast",
             use_dilation=True,
         )
-        rec = self._session(folder / REC_MODEL)
+        rec = self._session(folder / REC_MODEL, fold=True)
         meta = rec.get_modelmeta().custom_metadata_map
         if "character" not in meta:
             raise EngineError("recognition model has no 'character' list in its metadata", path=str(folder))
@@ -565,7 +590,7 @@ class PPOCREngine(OcrEngine):
             if not (folder / CLS_MODEL).is_file():
                 raise MissingDependencyError(f"angle classifier model missing: {folder / CLS_MODEL}")
             self._cls = self._session(folder / CLS_MODEL)
-        self._det = self._session(folder / DET_MODEL)
+        self._det = self._session(folder / DET_MODEL, fold=True)
         log.debug("ppocr models loaded from %s", folder)
 
     # -- detection --------------------------------------------------------------------------------

@@ -45,6 +45,19 @@ def cls_model_path() -> Path:
     return path
 
 
+def _model(path: Path) -> str | bytes:
+    """The classifier with its hard-swish activations written as two nodes (``engines.onnxopt``), or its
+    path when the onnx package is missing."""
+    try:
+        from ocr_pipeline.engines.onnxopt import fold_affine
+
+        folded = fold_affine(path)
+    except Exception as exc:  # the model as shipped works too, a little slower
+        log.debug("%s runs as shipped: %s", path.name, exc)
+        return str(path)
+    return folded.model if folded.changed else str(path)
+
+
 def cls_session(threads: int = 2) -> Any:
     """The ONNX Runtime session of the direction classifier, created once per thread count."""
     with _SESSION_LOCK:
@@ -58,7 +71,7 @@ def cls_session(threads: int = 2) -> Any:
             opts.intra_op_num_threads = threads
             opts.inter_op_num_threads = 1
             opts.log_severity_level = 3
-            sess = ort.InferenceSession(str(cls_model_path()), opts, providers=["CPUExecutionProvider"])
+            sess = ort.InferenceSession(_model(cls_model_path()), opts, providers=["CPUExecutionProvider"])
             _SESSIONS[threads] = sess
         return sess
 
