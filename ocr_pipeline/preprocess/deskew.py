@@ -125,19 +125,28 @@ def points_of(mask: np.ndarray, scale: float, *, seed: int = 0) -> InkPoints:
     )
 
 
+# Sub-rows per row when splatting: a point's weight goes to its row and the next in proportion to where in
+# the row it falls, to within 1/16 of a row (one count of sub-rows, then a small product, instead of two
+# weighted counts over every point: half the time).
+_SUBROWS = 8
+_SPLAT = np.array(
+    [[1.0 - (q + 0.5) / _SUBROWS for q in range(_SUBROWS)], [(q + 0.5) / _SUBROWS for q in range(_SUBROWS)]]
+)
+
+
 def _profiles(pts: InkPoints, angle: float, strips: int) -> np.ndarray:
     """Row profiles of the sheared ink, one per vertical strip of the page (strips x rows)."""
     yy = pts.ys + pts.xs * np.float32(math.tan(math.radians(angle)))
     yy -= yy.min()
     # Linear splatting into two neighbouring rows: plain rounding aliases at angle 0, where every
     # coordinate is an integer, and would make 0 win on any page. (yy >= 0: truncation is the floor.)
-    rows = yy.astype(np.intp)
-    frac = yy - rows
-    n = int(rows.max()) + 2
-    idx = pts.strip_of(strips) * n + rows
-    prof = np.bincount(idx, weights=1.0 - frac, minlength=strips * n)
-    prof += np.bincount(idx + 1, weights=frac, minlength=strips * n)
-    return prof.reshape(strips, n)
+    sub = (yy * _SUBROWS).astype(np.intp)
+    n = int(sub.max()) // _SUBROWS + 2
+    counts = np.bincount(pts.strip_of(strips) * (n * _SUBROWS) + sub, minlength=strips * n * _SUBROWS)
+    counts = counts.reshape(strips, n, _SUBROWS).astype(np.float64)
+    prof = counts @ _SPLAT[0]
+    prof[:, 1:] += (counts @ _SPLAT[1])[:, :-1]
+    return prof
 
 
 def _score(pts: InkPoints, angle: float) -> float:
