@@ -6,13 +6,15 @@ Text layers were first read with pdfplumber; its pure-Python parsing and charact
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import re
 import statistics
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -196,18 +198,43 @@ def _is_garbage(text: str) -> bool:
 _Box = tuple[float, float, float, float]
 
 
-_NEIGHBOURS = tuple((dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1))
-
-
-def _drawn_before(seen: dict[tuple[str, int, int], list[_Glyph]], text: str, cx: int, cy: int, g: _Glyph,
-                  tol: float) -> bool:
-    """Whether the same character was already drawn within ``tol`` of ``g`` (cells of ``tol`` points)."""
+# Code points str.strip() removes: a glyph of one of these is a space, not a character to place.
+_BLANK_CODES = frozenset(i for i in range(0x3001) if not chr(i).strip())
+def _drawn_before(seen: dict[tuple[str, int, int], list[_Glyph]], text: str, g: _Glyph, tol: float) -> bool:
+    """Whether the same character was already drawn within ``tol`` of ``g``; ``seen`` files glyphs by text
+    and cells ``2 * tol`` wide, so that the glyphs within ``tol`` lie in at most two cells each way."""
+    fx, fy = g.x0 / (2 * tol), g.top / (2 * tol)
+    cx, cy = int(fx // 1), int(fy // 1)
+    xs = (cx, cx - 1 if fx - cx < 0.5 else cx + 1)
+    ys = (cy, cy - 1 if fy - cy < 0.5 else cy + 1)
     get = seen.get
-    for dx, dy in _NEIGHBOURS:
-        for h in get((text, cx + dx, cy + dy), ()):
-            if abs(h.x0 - g.x0) <= tol and abs(h.top - g.top) <= tol:
-                return True
+    for x in xs:
+        for y in ys:
+            for h in get((text, x, y), ()):
+                if abs(h.x0 - g.x0) <= tol and abs(h.top - g.top) <= tol:
+                    return True
     return False
+
+
+def _paths_and_images(page: Any, form: Any = None, depth: int = 0) -> Iterator[tuple[Any, int]]:
+    """(object, type) of a page's path and image objects, also inside form XObjects (15 levels at most),
+    through PDFium's own functions: the helpers wrap every object in Python objects, a third of the time
+    of reading a page with thousands of rules and boxes."""
+    import pypdfium2.raw as pdfium_c
+
+    if form is None:
+        count, get, parent = pdfium_c.FPDFPage_CountObjects, pdfium_c.FPDFPage_GetObject, page
+    else:
+        count, get, parent = pdfium_c.FPDFFormObj_CountObjects, pdfium_c.FPDFFormObj_GetObject, form
+    for k in range(max(0, count(parent))):
+        obj = get(parent, k)
+        if not obj:
+            continue
+        kind = pdfium_c.FPDFPageObj_GetType(obj)
+        if kind in (pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_IMAGE):
+            yield obj, kind
+        elif kind == pdfium_c.FPDF_PAGEOBJ_FORM and depth < 15:
+            yield from _paths_and_images(page, obj, depth + 1)
 
 
 def _page_objects(
@@ -233,30 +260,42 @@ def _page_objects(
             raw: list[_Glyph] = []
             seen: dict[tuple[str, int, int], list[_Glyph]] = {}
             tol = dedupe_tolerance
-            for i in range(tp.count_chars()):
-                if pdfium_c.FPDFText_IsGenerated(tp.raw, i) == 1:
+            # PDFium's own functions, called directly with one reused rectangle: a page holds thousands of
+            # characters, and the helpers' per-call overhead was a third of reading them.
+            handle = tp.raw
+            unicode_of, generated = pdfium_c.FPDFText_GetUnicode, pdfium_c.FPDFText_IsGenerated
+            loose_box, font_size = pdfium_c.FPDFText_GetLooseCharBox, pdfium_c.FPDFText_GetFontSize
+            rect = pdfium_c.FS_RECTF()
+            rect_ref = ctypes.byref(rect)
+            for i in range(pdfium_c.FPDFText_CountChars(handle)):
+                code = unicode_of(handle, i)
+                # PDFium makes up only spaces and line breaks.
+                if code in (32, 10, 13) and generated(handle, i) == 1:
                     continue
-                code = pdfium_c.FPDFText_GetUnicode(tp.raw, i)
                 # 2: PDFium's mark for a hyphen at a line end; 0: a glyph without a Unicode mapping.
                 text = "-" if code == 2 else ("\ufffd" if code == 0 else chr(code))
-                left, bottom, right, top = tp.get_charbox(i, loose=True)
-                size = float(pdfium_c.FPDFText_GetFontSize(tp.raw, i)) or (top - bottom) or 1.0
-                g = _Glyph(text=text, x0=left - ox, x1=right - ox, top=oy - top, bottom=oy - bottom, size=size,
-                           i=len(raw))
-                if text.strip():
-                    cx, cy = int(g.x0 // tol), int(g.top // tol)
-                    if _drawn_before(seen, text, cx, cy, g, tol):
+                if not loose_box(handle, i, rect_ref):
+                    raise RuntimeError(f"PDFium gives no box for character {i}")
+                top, bottom = rect.top, rect.bottom
+                size = float(font_size(handle, i)) or (top - bottom) or 1.0
+                g = _Glyph(text, rect.left - ox, rect.right - ox, oy - top, oy - bottom, size, len(raw))
+                if code not in _BLANK_CODES:
+                    if _drawn_before(seen, text, g, tol):
                         continue
-                    seen.setdefault((text, cx, cy), []).append(g)
+                    seen.setdefault((text, int(g.x0 // (2 * tol)), int(g.top // (2 * tol))), []).append(g)
                 raw.append(g)
         finally:
             tp.close()
         rules: list[tuple[float, float, float]] = []
         images: list[_Box] = []
-        for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_IMAGE]):
-            left, bottom, right, top = obj.get_bounds()
+        bounds = [ctypes.c_float() for _ in range(4)]
+        refs = [ctypes.byref(b) for b in bounds]
+        for obj, kind in _paths_and_images(page.raw):
+            if not pdfium_c.FPDFPageObj_GetBounds(obj, *refs):
+                continue
+            left, bottom, right, top = (b.value for b in bounds)
             box = (left - ox, oy - top, right - ox, oy - bottom)
-            if obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+            if kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
                 images.append(box)
                 continue
             # Vertical printed rules (column rules) separate lines.

@@ -97,20 +97,8 @@ def _find_rules(ink: np.ndarray, ch: float) -> tuple[np.ndarray, list[tuple[str,
 
 def _gaps(profile: np.ndarray, min_gap: float) -> list[tuple[int, int]]:
     """Runs of empty positions at least ``min_gap`` long, not touching either end."""
-    empty = profile == 0
-    out = []
-    i, n = 0, len(profile)
-    while i < n:
-        if empty[i]:
-            j = i
-            while j < n and empty[j]:
-                j += 1
-            if i > 0 and j < n and (j - i) >= min_gap:
-                out.append((i, j))
-            i = j
-        else:
-            i += 1
-    return out
+    n = len(profile)
+    return [(a, b) for a, b in _runs(profile == 0) if a > 0 and b < n and b - a >= min_gap]
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -125,20 +113,24 @@ def _xy_cut(
     ink: np.ndarray, box: tuple[int, int, int, int], ch: float, out: list[tuple[int, int, int, int]], depth: int = 0
 ) -> None:
     x0, y0, x1, y1 = box
-    sub = ink[y0:y1, x0:x1]
-    if sub.size == 0 or not sub.any():
+    if x1 <= x0 or y1 <= y0:
         return
-    rows = np.flatnonzero(sub.any(axis=1))
-    cols = np.flatnonzero(sub.any(axis=0))
-    # Shrink to the ink.
+    # Ink per row and per column, in one pass each (OpenCV's reduction; the mask is 0/255). Shrinking the
+    # box to its ink drops only empty rows and columns, so the profiles of the shrunk box are slices.
+    sub = ink[y0:y1, x0:x1]
+    row_all = cv2.reduce(sub, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
+    rows = np.flatnonzero(row_all)
+    if rows.size == 0:
+        return
+    col_all = cv2.reduce(sub, 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
+    cols = np.flatnonzero(col_all)
+    row_profile = row_all[rows[0] : rows[-1] + 1]
+    col_profile = col_all[cols[0] : cols[-1] + 1]
     x0, x1 = x0 + int(cols[0]), x0 + int(cols[-1]) + 1
     y0, y1 = y0 + int(rows[0]), y0 + int(rows[-1]) + 1
-    sub = ink[y0:y1, x0:x1]
     if depth > 40:
         out.append((x0, y0, x1, y1))
         return
-    row_profile = sub.sum(axis=1)
-    col_profile = sub.sum(axis=0)
     runs = _runs(row_profile > 0)
     # Gaps between the lines of one column are not cuts: only a gap clearly wider than the usual
     # interline space is (Latin lines without descenders leave wide gaps, so ch alone is not enough).
@@ -320,14 +312,14 @@ def _extend_zones(zones: list[list[int]], sel: np.ndarray, gutters: list[tuple[i
     "■本报记者 … 摄" after it). Left out, the column strip under the zone would hold the lower half of
     such a run and the recogniser would read both halves as garbage. A gutter or a rule between them
     keeps them apart: that is the next column's text."""
+    runs = [(int(a), int(b), int(c), int(d)) for a, b, c, d in sel.tolist()]
     changed = True
     while changed:
         changed = False
         for z in zones:
             if z[2] - z[0] < 2 * ch:  # a stub of a rule or a tall speck, not a line of text
                 continue
-            for sg in sel:
-                sx0, sy0, sx1, sy1 = (int(v) for v in sg)
+            for sx0, sy0, sx1, sy1 in runs:
                 if sx0 >= z[0] and sx1 <= z[2] and sy0 >= z[1] and sy1 <= z[3]:
                     continue
                 h = sy1 - sy0
