@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from ocr_pipeline.layout.articles import PageArticle
+    from ocr_pipeline.layout.regions import RegionResult
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +96,9 @@ class Converter:
 
         timing = timing or PageTiming()
         s = self.settings
+        # A PDF page read from its text layer is laid out with the page drawn: the drawing's regions are
+        # found in a thread while this one reads the text layer (PDFium, one call at a time, draws first).
+        drawing = _start_pdf_layout(src) if self._wants_text_layer(src) else None
         text_page = self._read_text(src)
         if text_page is not None:
             page = _page_from_text(src, number, text_page)
@@ -102,7 +108,7 @@ class Converter:
                     self._ocr_unmapped(src, page)
                     timing.ocr += time.perf_counter() - t
                 t = time.perf_counter()
-                articles = _analyze_pdf_page(src, page, s.layout)
+                articles = _analyze_pdf_page(src, page, s.layout, drawing)
                 timing.layout += time.perf_counter() - t
                 return PageResult(page, articles, None)
             image = self._image_beside(src)
@@ -173,9 +179,12 @@ class Converter:
             log.exception("page %s failed", src.label)
             return PageResult(failed_page(src, number, f"{src.path}: internal error: {exc!r}"))
 
+    def _wants_text_layer(self, src: PageSource) -> bool:
+        return src.kind == "pdf" and (self.settings.engine == "pdf-text" or self.settings.use_text_layer)
+
     def _read_text(self, src: PageSource) -> TextPage | None:
         s = self.settings
-        if src.kind in ("alto", "page") or (src.kind == "pdf" and (s.engine == "pdf-text" or s.use_text_layer)):
+        if src.kind in ("alto", "page") or self._wants_text_layer(src):
             from ocr_pipeline.ingest import read_text_source
 
             # With an OCR engine at hand, lines holding glyphs without a Unicode mapping are OCR'd.
@@ -335,25 +344,54 @@ def _edition_metadata(edition: Edition) -> None:
 _PDF_LAYOUT_DPI = 150
 
 
-def _analyze_pdf_page(src: PageSource, page: Page, profile: str) -> list[PageArticle]:
+_LAYOUT_THREAD: ThreadPoolExecutor | None = None
+_LAYOUT_THREAD_LOCK = threading.Lock()
+
+
+@dataclass(slots=True)
+class _PdfDrawing:
+    """A PDF page drawn for layout, and the regions being found on it (in a thread)."""
+
+    gray: np.ndarray
+    found: Future[RegionResult]
+
+
+def _start_pdf_layout(src: PageSource) -> _PdfDrawing | None:
+    """Draw the page at the layout resolution and start ``find_regions`` on it in the layout thread;
+    None when PDFium cannot draw it (the page is then laid out from its lines alone)."""
+    global _LAYOUT_THREAD
+    from ocr_pipeline.ingest.pdf import render_pdf_page
+    from ocr_pipeline.layout.regions import find_regions
+
+    try:
+        gray = render_pdf_page(src, dpi=_PDF_LAYOUT_DPI, gray=True).image
+    except OcrPipelineError as exc:
+        log.warning("%s: page not drawn for layout (%s)", src.label, exc)
+        return None
+    with _LAYOUT_THREAD_LOCK:
+        if _LAYOUT_THREAD is None:
+            _LAYOUT_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pdf-layout")
+        return _PdfDrawing(gray, _LAYOUT_THREAD.submit(find_regions, gray))
+
+
+def _analyze_pdf_page(src: PageSource, page: Page, profile: str, drawing: _PdfDrawing | None = None
+                      ) -> list[PageArticle]:
     """Layout of a PDF page read from its text layer, with what the drawn page shows: the rules, photos,
     columns and gutters that ``find_regions`` finds on a scan, and the ink that tells bold type. A text layer
     alone says nothing of the rules and pictures, and its lines may run across narrow gutters; laid out from
-    its lines only, the committed digital samples came out at 30-60% body CER."""
+    its lines only, the committed digital samples came out at 30-60% body CER. ``drawing``: the page
+    already drawn, its regions on the way (``_start_pdf_layout``); drawn here when not given."""
     import cv2
 
-    from ocr_pipeline.ingest.pdf import render_pdf_page
     from ocr_pipeline.layout import analyze_page
     from ocr_pipeline.layout.grid import split_at_gutters
-    from ocr_pipeline.layout.regions import binarize, find_regions
+    from ocr_pipeline.layout.regions import binarize
 
-    try:
-        drawn = render_pdf_page(src, dpi=_PDF_LAYOUT_DPI).image
-    except OcrPipelineError as exc:  # a page PDFium cannot draw: lay it out from its lines alone
-        log.warning("%s: page not drawn for layout (%s)", src.label, exc)
+    drawing = drawing or _start_pdf_layout(src)
+    if drawing is None:
         return analyze_page(page, merge_rows=False, profile=profile)
-    gray = cv2.cvtColor(drawn, cv2.COLOR_BGR2GRAY) if drawn.ndim == 3 else drawn
-    found = find_regions(gray)
+    gray = drawing.gray
+    found = drawing.found.result()
     k = page.width / max(1, gray.shape[1])
 
     def up(b: tuple[float, float, float, float]) -> tuple[float, float, float, float]:

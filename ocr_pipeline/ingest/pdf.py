@@ -312,23 +312,25 @@ def _rows(glyphs: list[_Glyph]) -> list[_Row]:
     rows: list[_Row] = []
     active: list[_Row] = []
     for g in sorted(glyphs, key=lambda g: (g.top, g.x0)):
-        active = [r for r in active if r.bottom > g.top - 0.5 * r.size]
+        top, bottom, size = g.top, g.bottom, g.size
+        height = max(bottom - top, 1e-3)
+        active = [r for r in active if r.bottom > top - 0.5 * r.size]
         best, best_score = None, 0.0
         for r in active:
-            overlap = min(r.bottom, g.bottom) - max(r.top, g.top)
-            score = overlap / min(r.bottom - r.top, g.height)
-            ratio = max(r.size, g.size) / max(min(r.size, g.size), 1e-3)
-            if score >= 0.6 and ratio <= 2.0 and score > best_score:
-                best, best_score = r, score
+            score = (min(r.bottom, bottom) - max(r.top, top)) / min(r.bottom - r.top, height)
+            if score >= 0.6 and score > best_score:
+                rs = r.size
+                if (rs if rs > size else size) / max(rs if rs < size else size, 1e-3) <= 2.0:
+                    best, best_score = r, score
         if best is None:
-            best = _Row(g.top, g.bottom, g.size, [])
+            best = _Row(top, bottom, size, [])
             rows.append(best)
             active.append(best)
         else:
             # A running mean keeps the band on the line's core, so ascenders and superscripts do not widen it.
             n = len(best.glyphs)
-            best.top = (best.top * n + g.top) / (n + 1)
-            best.bottom = (best.bottom * n + g.bottom) / (n + 1)
+            best.top = (best.top * n + top) / (n + 1)
+            best.bottom = (best.bottom * n + bottom) / (n + 1)
         best.glyphs.append(g)
     return rows
 
@@ -367,24 +369,23 @@ def _split_row(
 
 def _make_line(piece: list[tuple[_Glyph, bool]], scale: float, ox: float, oy: float, n: int) -> Line:
     chars: list[Char] = []
-
-    def box(x0: float, top: float, x1: float, bottom: float) -> tuple[float, float, float, float]:
-        return ((x0 - ox) * scale, (top - oy) * scale, (x1 - ox) * scale, (bottom - oy) * scale)
-
     prev: _Glyph | None = None
+    prev_cjk = False
     for g, explicit_space in piece:
+        cjk = is_cjk(g.text[0])
         if prev is not None:
-            gap = g.x0 - prev.x1
-            size = max(prev.size, g.size)
-            both_cjk = is_cjk(prev.text[-1]) and is_cjk(g.text[0])
-            either_cjk = is_cjk(prev.text[-1]) or is_cjk(g.text[0])
             # No space inside CJK text ever; next to CJK only where the PDF has one; between Latin glyphs
             # also where the gap is wider than letter spacing (many PDFs position words without space chars).
-            if not both_cjk and (explicit_space or (not either_cjk and gap > 0.12 * size)):
+            if not (prev_cjk and cjk) and (
+                explicit_space or (not (prev_cjk or cjk) and g.x0 - prev.x1 > 0.12 * max(prev.size, g.size))
+            ):
                 x0, x1 = prev.x1, max(prev.x1, g.x0)
-                chars.append(Char(" ", box(x0, min(prev.top, g.top), x1, max(prev.bottom, g.bottom)), 1.0))
-        chars.append(Char(g.text, box(g.x0, g.top, g.x1, g.bottom), 1.0))
-        prev = g
+                top, bottom = min(prev.top, g.top), max(prev.bottom, g.bottom)
+                chars.append(Char(" ", ((x0 - ox) * scale, (top - oy) * scale, (x1 - ox) * scale,
+                                        (bottom - oy) * scale), 1.0))
+        chars.append(Char(g.text, ((g.x0 - ox) * scale, (g.top - oy) * scale, (g.x1 - ox) * scale,
+                                   (g.bottom - oy) * scale), 1.0))
+        prev, prev_cjk = g, cjk
     xs0, ys0, xs1, ys1 = zip(*(c.bbox for c in chars), strict=True)
     bbox = (min(xs0), min(ys0), max(xs1), max(ys1))
     return Line(id=f"l{n}", bbox=bbox, text="".join(c.text for c in chars), confidence=1.0, chars=chars)
