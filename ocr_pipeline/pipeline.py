@@ -160,7 +160,15 @@ class Converter:
         page.lines = lines
         page.separators = [Separator(id=f"s{i:03d}", kind=r.kind, bbox=r.bbox) for i, r in enumerate(found.rules, 1)]
         t = time.perf_counter()
-        articles = analyze_page(page, image=pre.image, regions=found.regions, photos=found.photos,
+        # The ink mask find_regions made at its analysis width, scaled up, instead of binarizing the page again
+        # at full size (15 ms): line weights and the fitting of line boxes come out alike (sample pages:
+        # the same body CER and reading order, block kinds and headlines a little better).
+        ink = None
+        if found.ink is not None:
+            import cv2
+
+            ink = cv2.resize(found.ink, (page.width, page.height), interpolation=cv2.INTER_NEAREST)
+        articles = analyze_page(page, image=pre.image, ink=ink, regions=found.regions, photos=found.photos,
                                 columns=found.columns, profile=s.layout)
         timing.layout += time.perf_counter() - t
         return PageResult(page, articles, pre.image)
