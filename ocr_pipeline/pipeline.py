@@ -98,7 +98,12 @@ class Converter:
         s = self.settings
         # A PDF page read from its text layer is laid out with the page drawn: the drawing's regions are
         # found in a thread while this one reads the text layer (PDFium, one call at a time, draws first).
-        drawing = _start_pdf_layout(src) if self._wants_text_layer(src) else None
+        drawing = None
+        if self._wants_text_layer(src):
+            from ocr_pipeline.ingest.pdf import MIN_TEXT_CHARS, text_layer_size
+
+            # Only where there is text to read: a scanned PDF page goes to OCR, which draws it itself.
+            drawing = _start_pdf_layout(src) if text_layer_size(src) >= MIN_TEXT_CHARS else None
         text_page = self._read_text(src)
         if text_page is not None:
             page = _page_from_text(src, number, text_page)

@@ -213,6 +213,30 @@ def test_scanned_pdf_has_no_text_layer_and_is_rasterised_at_dpi(tmp_path: Path) 
     assert img[100:150, 100:400].min() < 100 and img[600:, :].min() > 200
 
 
+def test_a_scanned_pdf_page_is_not_drawn_for_text_layout(tmp_path: Path, monkeypatch) -> None:
+    """Only a page with a text layer is drawn at the layout resolution before its text is read; a scanned
+    page goes to OCR without that extra drawing."""
+    import ocr_pipeline.pipeline as pipeline
+    from ocr_pipeline.ingest.pdf import MIN_TEXT_CHARS, text_layer_size
+    from ocr_pipeline.settings import ConvertSettings
+
+    scan, digital = tmp_path / "scan.pdf", tmp_path / "digital.pdf"
+    _scan_pdf(scan)
+    make_two_column_pdf(digital, ["A first column of text", "that runs on over", "three lines of type."],
+                        ["The second column", "is set beside it,", "a gutter apart."], "Times-Roman")
+    assert text_layer_size(PageSource(path=scan, kind="pdf")) < MIN_TEXT_CHARS
+    assert text_layer_size(PageSource(path=digital, kind="pdf")) >= MIN_TEXT_CHARS
+    assert text_layer_size(PageSource(path=tmp_path / "missing.pdf", kind="pdf")) == 0
+    drawn: list[str] = []
+    start = pipeline._start_pdf_layout
+    monkeypatch.setattr(pipeline, "_start_pdf_layout", lambda src: drawn.append(src.path.name) or start(src))
+    conv = pipeline.Converter(ConvertSettings(lang="en"))
+    res = conv.convert_page(PageSource(path=digital, kind="pdf"), 1)
+    assert drawn == ["digital.pdf"] and "The second column" in [ln.text for ln in res.page.lines]
+    res = conv.convert_page(PageSource(path=scan, kind="pdf"), 1)
+    assert drawn == ["digital.pdf"] and any("Scanned" in ln.text for ln in res.page.lines)
+
+
 def test_too_few_chars_is_not_a_text_layer(tmp_path: Path) -> None:
     p = tmp_path / "folio.pdf"
     c = canvas.Canvas(str(p), pagesize=letter)

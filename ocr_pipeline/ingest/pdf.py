@@ -391,8 +391,41 @@ def _make_line(piece: list[tuple[_Glyph, bool]], scale: float, ox: float, oy: fl
     return Line(id=f"l{n}", bbox=bbox, text="".join(c.text for c in chars), confidence=1.0, chars=chars)
 
 
+# Fewer characters than this on a page is no text layer (a stamp, a page number on a scan).
+MIN_TEXT_CHARS = 20
+
+
+def text_layer_size(src: PageSource) -> int:
+    """How many characters a PDF page's text layer holds (PDFium's count, spaces it infers included): a
+    cheap first look, before anything is drawn for a page that has no text layer to read. 0 when the
+    page cannot be read."""
+    import pypdfium2.raw as pdfium_c
+
+    try:
+        doc = open_pdf(src.path)
+    except BadInputError:
+        return 0
+    try:
+        if not 0 <= src.index < len(doc):
+            return 0
+        page = doc[src.index]
+        try:
+            tp = page.get_textpage()
+            try:
+                return max(0, int(pdfium_c.FPDFText_CountChars(tp.raw)))
+            finally:
+                tp.close()
+        finally:
+            page.close()
+    except Exception:  # PDFium on a broken page: the text-layer reading says why
+        return 0
+    finally:
+        doc.close()
+
+
 def read_text_layer(
-    src: PageSource, *, dpi: int = 300, min_chars: int = 20, gap_factor: float = 2.0, keep_unmapped: bool = False
+    src: PageSource, *, dpi: int = 300, min_chars: int = MIN_TEXT_CHARS, gap_factor: float = 2.0,
+    keep_unmapped: bool = False
 ) -> TextPage | None:
     """Lines of a PDF page's text layer in page pixels at ``dpi``; None when there is no usable text layer.
 
