@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import re
 import types
 import typing
@@ -222,6 +223,12 @@ def _identity(value: Any) -> Any:
     return value
 
 
+def _float(value: Any) -> Any:
+    """A float field: JSON null is NaN (orjson writes NaN, which JSON cannot hold, as null; a broken engine's
+    confidence can be NaN, and it must come back as the float it was, not as None)."""
+    return math.nan if value is None else value
+
+
 def _converter(tp: Any) -> Converter:
     """A function turning plain JSON data into a value of type ``tp``; built once per type."""
     cached = _CONVERTERS.get(tp)
@@ -254,6 +261,8 @@ def _converter(tp: Any) -> Converter:
             conv = lambda v: tuple(c(x) for c, x in zip(convs, v, strict=True))  # noqa: E731
     elif origin is dict:
         conv = dict
+    elif tp is float:
+        conv = _float
     else:
         conv = _identity
     _CONVERTERS[tp] = conv

@@ -77,6 +77,21 @@ def test_fast_and_fallback_json_writers_agree() -> None:
     assert model.loads(slow) == ed and model.loads(slow.decode("utf-8")) == ed
 
 
+def test_nan_comes_back_as_nan() -> None:
+    """A NaN confidence (a broken engine) is written as null, which JSON can hold, and read back as NaN."""
+    import math
+
+    ed = make_edition()
+    ed.pages[0].lines[1].confidence = math.nan
+    ed.pages[0].lines[0].chars[0].confidence = math.nan  # type: ignore[index]
+    data = model.to_json_bytes(ed)
+    assert b"NaN" not in data and json.loads(data)["pages"][0]["lines"][1]["confidence"] is None
+    again = model.loads(data)
+    assert math.isnan(again.pages[0].lines[1].confidence)
+    assert math.isnan(again.pages[0].lines[0].chars[0].confidence)  # type: ignore[index]
+    assert again.pages[0].lines[1].text == ed.pages[0].lines[1].text and again.date == ed.date
+
+
 def test_json_matches_contract() -> None:
     data = json.loads(model.dumps(make_edition()))
     assert {"id", "title", "date", "language", "pages", "articles"} <= data.keys()
