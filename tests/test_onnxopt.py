@@ -130,4 +130,5 @@ def test_engine_runs_the_shipped_model_when_folding_fails(monkeypatch, caplog) -
     with caplog.at_level(logging.WARNING):
         assert engine.recognize(page) == []
     assert "runs as shipped" in caplog.text
-    assert engine.provenance().settings["fold_affine"] is True
+    assert engine.provenance().settings["fold_affine"] is False  # what was done, not what was asked
+    assert create_engine("ppocr", EngineOptions(lang="zh")).provenance().settings["fold_affine"] is True

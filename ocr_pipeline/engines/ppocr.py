@@ -444,6 +444,8 @@ class PPOCREngine(OcrEngine):
         self._cls: ort.InferenceSession | None = None
         self._charset: list[str] = []
         self._db: Any = None
+        # Whether the models loaded with their graphs folded (None until they load; see _folded).
+        self._fold_applied: bool | None = None
         # Seconds spent in each stage since the engine was made (for benchmarks and the report).
         self.timings: dict[str, float] = {"det": 0.0, "cls": 0.0, "rec": 0.0}
 
@@ -491,7 +493,8 @@ class PPOCREngine(OcrEngine):
                 "rec_width_scale": self._rec_width_scale(),
                 "rec_min_width": s.rec_min_width,
                 "insert_spaces": self._spaces_on(),
-                "fold_affine": s.fold_affine,
+                # What was done once the models are loaded (a missing onnx package leaves them as shipped).
+                "fold_affine": s.fold_affine if self._fold_applied is None else self._fold_applied,
             }
         )
         return step
@@ -542,8 +545,7 @@ class PPOCREngine(OcrEngine):
             )
         return sess
 
-    @staticmethod
-    def _folded(path: Path) -> str | bytes:
+    def _folded(self, path: Path) -> str | bytes:
         """The model with its affine steps folded (``engines.onnxopt``), or its path when that fails."""
         from ocr_pipeline.engines.onnxopt import fold_affine
 
@@ -551,11 +553,15 @@ class PPOCREngine(OcrEngine):
             folded = fold_affine(path)
         except ImportError:
             log.warning("the onnx package is missing, so %s runs as shipped (slower): pip install onnx", path.name)
+            self._fold_applied = False
             return str(path)
         except Exception as exc:  # a model of another shape: run it as it is
             log.warning("%s runs as shipped: folding its graph failed (%s)", path.name, exc)
+            self._fold_applied = False
             return str(path)
         log.debug("%s: %s", path.name, folded.describe())
+        if self._fold_applied is None:
+            self._fold_applied = folded.changed
         return folded.model if folded.changed else str(path)
 
     def _load(self) -> None:
