@@ -265,3 +265,19 @@ def fold_affine(path: str | Path) -> Folded:
         onnx.checker.check_model(model)
         out.model = model.SerializeToString()
     return out
+
+
+def session_model(path: Path) -> tuple[str | bytes, Folded | None]:
+    """What to give ``onnxruntime.InferenceSession`` for the model at ``path``: the folded graph's bytes,
+    or the path when there is nothing to fold; and what was folded. When the onnx package is missing or
+    folding fails, the path and None (logged: the model then runs as shipped, a little slower)."""
+    try:
+        folded = fold_affine(path)
+    except ImportError:
+        log.warning("the onnx package is missing, so %s runs as shipped (slower): pip install onnx", path.name)
+        return str(path), None
+    except Exception as exc:  # a model of another shape: run it as it is
+        log.warning("%s runs as shipped: folding its graph failed (%s)", path.name, exc)
+        return str(path), None
+    log.debug("%s: %s", path.name, folded.describe())
+    return (folded.model if folded.changed else str(path)), folded

@@ -547,22 +547,14 @@ class PPOCREngine(OcrEngine):
 
     def _folded(self, path: Path) -> str | bytes:
         """The model with its affine steps folded (``engines.onnxopt``), or its path when that fails."""
-        from ocr_pipeline.engines.onnxopt import fold_affine
+        from ocr_pipeline.engines.onnxopt import session_model
 
-        try:
-            folded = fold_affine(path)
-        except ImportError:
-            log.warning("the onnx package is missing, so %s runs as shipped (slower): pip install onnx", path.name)
+        model, folded = session_model(path)
+        if folded is None:
             self._fold_applied = False
-            return str(path)
-        except Exception as exc:  # a model of another shape: run it as it is
-            log.warning("%s runs as shipped: folding its graph failed (%s)", path.name, exc)
-            self._fold_applied = False
-            return str(path)
-        log.debug("%s: %s", path.name, folded.describe())
-        if self._fold_applied is None:
+        elif self._fold_applied is None:
             self._fold_applied = folded.changed
-        return folded.model if folded.changed else str(path)
+        return model
 
     def _load(self) -> None:
         if self._det is not None:

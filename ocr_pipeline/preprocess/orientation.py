@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from ocr_pipeline.errors import MissingDependencyError
+from ocr_pipeline.preprocess.deskew import ink_threshold
 
 log = logging.getLogger(__name__)
 
@@ -45,19 +46,6 @@ def cls_model_path() -> Path:
     return path
 
 
-def _model(path: Path) -> str | bytes:
-    """The classifier with its hard-swish activations written as two nodes (``engines.onnxopt``), or its
-    path when the onnx package is missing."""
-    try:
-        from ocr_pipeline.engines.onnxopt import fold_affine
-
-        folded = fold_affine(path)
-    except Exception as exc:  # the model as shipped works too, a little slower
-        log.debug("%s runs as shipped: %s", path.name, exc)
-        return str(path)
-    return folded.model if folded.changed else str(path)
-
-
 def cls_session(threads: int = 2) -> Any:
     """The ONNX Runtime session of the direction classifier, created once per thread count."""
     with _SESSION_LOCK:
@@ -67,11 +55,15 @@ def cls_session(threads: int = 2) -> Any:
                 import onnxruntime as ort
             except ImportError as exc:  # pragma: no cover - a hard dependency in pyproject
                 raise MissingDependencyError("onnxruntime is needed: pip install onnxruntime") from exc
+            from ocr_pipeline.engines.onnxopt import session_model
+
             opts = ort.SessionOptions()
             opts.intra_op_num_threads = threads
             opts.inter_op_num_threads = 1
             opts.log_severity_level = 3
-            sess = ort.InferenceSession(_model(cls_model_path()), opts, providers=["CPUExecutionProvider"])
+            # Its hard-swish activations written as two nodes instead of four (``engines.onnxopt``).
+            model, _ = session_model(cls_model_path())
+            sess = ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
             _SESSIONS[threads] = sess
         return sess
 
@@ -110,8 +102,7 @@ def line_crops(gray: np.ndarray, *, limit: int = 40, small: np.ndarray | None = 
         small = cv2.resize(
             gray, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA
         )
-    block = max(15, round(min(small.shape) / 25) | 1)
-    binary = cv2.adaptiveThreshold(small, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 12)
+    binary = ink_threshold(small) * np.uint8(255)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
     if n <= 1:
         return []
@@ -183,7 +174,7 @@ def detect_upside_down(
     Flips only on a clear majority of confident votes: turning an upright page over costs every line,
     while leaving a rare upside-down page for review costs little.
 
-    The crops are classified in two rounds: first every ``_FIRST_ROUND``-th crop; when at least half of
+    The crops are classified in two rounds: first every ``_FIRST_ROUND_STEP``-th crop; when at least half of
     those say the same way and none the other, the remaining crops could not turn the vote (they would
     all have to disagree), so the page is settled and the rest is not classified.
     """
