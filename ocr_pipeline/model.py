@@ -280,6 +280,11 @@ def from_dict(cls: type[T], data: dict[str, Any]) -> T:
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def _escape_surrogates(text: str) -> str:
+    """JSON text with each lone surrogate written as its escape, so that UTF-8 can carry it."""
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def to_json_bytes(data: Any) -> bytes:
     """Compact UTF-8 JSON of a dataclass tree (or plain data), keys in field order.
 
@@ -290,8 +295,7 @@ def to_json_bytes(data: Any) -> bytes:
     try:
         return orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY)
     except orjson.JSONEncodeError:
-        text = json.dumps(to_dict(data), ensure_ascii=False, separators=(",", ":"))
-        return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text).encode("utf-8")
+        return _escape_surrogates(json.dumps(to_dict(data), ensure_ascii=False, separators=(",", ":"))).encode("utf-8")
 
 
 def from_json(data: bytes | str) -> Any:
@@ -307,8 +311,7 @@ def dumps(edition: Edition, *, indent: int | None = None) -> str:
     indented); see ``to_json_bytes``."""
     if indent is None:
         return to_json_bytes(edition).decode("utf-8")
-    text = json.dumps(to_dict(edition), ensure_ascii=False, indent=indent)
-    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return _escape_surrogates(json.dumps(to_dict(edition), ensure_ascii=False, indent=indent))
 
 
 def loads(text: bytes | str) -> Edition:

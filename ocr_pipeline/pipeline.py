@@ -20,7 +20,7 @@ from ocr_pipeline import __version__
 from ocr_pipeline.engines import OcrEngine, create_engine
 from ocr_pipeline.engines.base import EngineOptions
 from ocr_pipeline.errors import EXIT_PARTIAL, BadInputError, EngineError, OcrPipelineError
-from ocr_pipeline.ingest.types import EditionSource, PageSource, TextPage
+from ocr_pipeline.ingest.types import UNMAPPED, EditionSource, PageSource, TextPage
 from ocr_pipeline.model import Char, Edition, Page, ProcessingStep, Separator
 from ocr_pipeline.settings import ConvertSettings
 
@@ -31,8 +31,6 @@ if TYPE_CHECKING:
     from ocr_pipeline.layout.regions import RegionResult
 
 log = logging.getLogger(__name__)
-
-UNMAPPED = "\ufffd"  # a text-layer glyph without a Unicode mapping (see ingest.pdf.read_text_layer)
 
 
 @dataclass(slots=True)
@@ -113,7 +111,7 @@ class Converter:
                     self._ocr_unmapped(src, page)
                     timing.ocr += time.perf_counter() - t
                 t = time.perf_counter()
-                articles = _analyze_pdf_page(src, page, s.layout, drawing)
+                articles = _analyze_pdf_page(page, s.layout, drawing)
                 timing.layout += time.perf_counter() - t
                 return PageResult(page, articles, None)
             image = self._image_beside(src)
@@ -387,20 +385,19 @@ def _start_pdf_layout(src: PageSource) -> _PdfDrawing | None:
         return _PdfDrawing(gray, _LAYOUT_THREAD.submit(find_regions, gray))
 
 
-def _analyze_pdf_page(src: PageSource, page: Page, profile: str, drawing: _PdfDrawing | None = None
-                      ) -> list[PageArticle]:
+def _analyze_pdf_page(page: Page, profile: str, drawing: _PdfDrawing | None) -> list[PageArticle]:
     """Layout of a PDF page read from its text layer, with what the drawn page shows: the rules, photos,
     columns and gutters that ``find_regions`` finds on a scan, and the ink that tells bold type. A text layer
     alone says nothing of the rules and pictures, and its lines may run across narrow gutters; laid out from
     its lines only, the committed digital samples came out at 30-60% body CER. ``drawing``: the page
-    already drawn, its regions on the way (``_start_pdf_layout``); drawn here when not given."""
+    drawn, its regions on the way (``_start_pdf_layout``); None when it could not be drawn (laid out from
+    its lines alone)."""
     import cv2
 
     from ocr_pipeline.layout import analyze_page
     from ocr_pipeline.layout.grid import split_at_gutters
     from ocr_pipeline.layout.regions import binarize
 
-    drawing = drawing or _start_pdf_layout(src)
     if drawing is None:
         return analyze_page(page, merge_rows=False, profile=profile)
     gray = drawing.gray

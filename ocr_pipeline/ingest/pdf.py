@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ocr_pipeline.errors import BadInputError
-from ocr_pipeline.ingest.types import PageImage, PageSource, TextPage
+from ocr_pipeline.ingest.types import UNMAPPED, PageImage, PageSource, TextPage
 from ocr_pipeline.model import Char, Line, ProcessingStep
 
 if TYPE_CHECKING:
@@ -200,20 +200,23 @@ _Box = tuple[float, float, float, float]
 
 # Code points str.strip() removes: a glyph of one of these is a space, not a character to place.
 _BLANK_CODES = frozenset(i for i in range(0x3001) if not chr(i).strip())
-def _drawn_before(seen: dict[tuple[str, int, int], list[_Glyph]], text: str, g: _Glyph, tol: float) -> bool:
-    """Whether the same character was already drawn within ``tol`` of ``g``; ``seen`` files glyphs by text
-    and cells ``2 * tol`` wide, so that the glyphs within ``tol`` lie in at most two cells each way."""
+
+
+def _first_drawing(seen: dict[tuple[str, int, int], list[_Glyph]], g: _Glyph, tol: float) -> bool:
+    """Whether ``g`` is the first drawing of its character within ``tol`` of its place, and if so, files it.
+
+    ``seen`` files glyphs by text and cells ``2 * tol`` wide, so that the glyphs within ``tol`` lie in at
+    most two cells each way."""
     fx, fy = g.x0 / (2 * tol), g.top / (2 * tol)
     cx, cy = int(fx // 1), int(fy // 1)
-    xs = (cx, cx - 1 if fx - cx < 0.5 else cx + 1)
-    ys = (cy, cy - 1 if fy - cy < 0.5 else cy + 1)
     get = seen.get
-    for x in xs:
-        for y in ys:
-            for h in get((text, x, y), ()):
+    for x in (cx, cx - 1 if fx - cx < 0.5 else cx + 1):
+        for y in (cy, cy - 1 if fy - cy < 0.5 else cy + 1):
+            for h in get((g.text, x, y), ()):
                 if abs(h.x0 - g.x0) <= tol and abs(h.top - g.top) <= tol:
-                    return True
-    return False
+                    return False
+    seen.setdefault((g.text, cx, cy), []).append(g)
+    return True
 
 
 def _paths_and_images(page: Any, form: Any = None, depth: int = 0) -> Iterator[tuple[Any, int]]:
@@ -273,17 +276,14 @@ def _page_objects(
                 if code in (32, 10, 13) and generated(handle, i) == 1:
                     continue
                 # 2: PDFium's mark for a hyphen at a line end; 0: a glyph without a Unicode mapping.
-                text = "-" if code == 2 else ("\ufffd" if code == 0 else chr(code))
+                text = "-" if code == 2 else (UNMAPPED if code == 0 else chr(code))
                 if not loose_box(handle, i, rect_ref):
                     raise RuntimeError(f"PDFium gives no box for character {i}")
                 top, bottom = rect.top, rect.bottom
                 size = float(font_size(handle, i)) or (top - bottom) or 1.0
                 g = _Glyph(text, rect.left - ox, rect.right - ox, oy - top, oy - bottom, size, len(raw))
-                if code not in _BLANK_CODES:
-                    if _drawn_before(seen, text, g, tol):
-                        continue
-                    seen.setdefault((text, int(g.x0 // (2 * tol)), int(g.top // (2 * tol))), []).append(g)
-                raw.append(g)
+                if code in _BLANK_CODES or _first_drawing(seen, g, tol):
+                    raw.append(g)
         finally:
             tp.close()
         rules: list[tuple[float, float, float]] = []
@@ -471,7 +471,7 @@ def read_text_layer(
     if keep_unmapped:
         for g in glyphs:
             if _is_garbage(g.text):
-                g.text = "\ufffd"
+                g.text = UNMAPPED
     else:
         glyphs = [g for g in glyphs if not _is_garbage(g.text)]
     lines: list[Line] = []

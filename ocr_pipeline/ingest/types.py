@@ -12,6 +12,11 @@ if TYPE_CHECKING:
     import numpy as np
 
 
+# A text-layer glyph without a Unicode mapping (a font embedded without its ToUnicode table), kept so that
+# its place can be read by OCR (see ingest.pdf.read_text_layer).
+UNMAPPED = "\ufffd"
+
+
 @dataclass(slots=True)
 class PageSource:
     """One page of an edition, not yet read."""
