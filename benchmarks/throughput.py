@@ -4,6 +4,7 @@
     python benchmarks/throughput.py --systems toolkit,ppocr --editions zh-daily-1
     python benchmarks/throughput.py --json throughput.json
     python benchmarks/throughput.py --repeat 3                        # best of three rounds each
+    python benchmarks/throughput.py --systems toolkit,ppocr --device cuda   # both on ONNX Runtime's CUDA provider
 
 Each system runs in a child process of its own, one after the other (one process tree, one run, the same
 machine), over every page of the chosen editions; a child reports its peak resident memory (VmHWM) at the end.
@@ -97,7 +98,7 @@ class Timers:
 
 # --- children -------------------------------------------------------------------------------------------
 
-def child_toolkit(editions: Sequence[str], threads: int | None) -> dict[str, Any]:
+def child_toolkit(editions: Sequence[str], threads: int | None, device: str = "cpu") -> dict[str, Any]:
     timers = Timers()
     with timers.stage("startup"):
         import jieba  # noqa: F401  (the imports a conversion makes, timed as start-up)
@@ -127,7 +128,8 @@ def child_toolkit(editions: Sequence[str], threads: int | None) -> dict[str, Any
     with timers.stage("startup"), tempfile.TemporaryDirectory(prefix="ocr-throughput-warm-") as warm:
         for lang, ed in {_lang(ed): ed for ed in editions}.items():
             first = sorted((SAMPLES / ed / "scanned").glob("page-*"))[:1]
-            api.convert(first, Path(warm) / ed, ConvertSettings(lang=lang, threads=threads), batch=BatchOptions(force=True))
+            api.convert(first, Path(warm) / ed, ConvertSettings(lang=lang, threads=threads, device=device),
+                        batch=BatchOptions(force=True))
 
     for owner, attr, name in (
         (ingest, "load_image", "load"),
@@ -158,12 +160,13 @@ def child_toolkit(editions: Sequence[str], threads: int | None) -> dict[str, Any
         for ed in editions:
             lang = _lang(ed)
             t = time.perf_counter()
-            result = api.convert([SAMPLES / ed / "scanned"], Path(tmp) / ed, ConvertSettings(lang=lang, threads=threads),
-                                 batch=BatchOptions(force=True))
+            result = api.convert([SAMPLES / ed / "scanned"], Path(tmp) / ed,
+                                 ConvertSettings(lang=lang, threads=threads, device=device), batch=BatchOptions(force=True))
             convert_seconds += time.perf_counter() - t
             oc = result.editions[0]
-            if oc.outdir is None:
-                raise SystemExit(f"toolkit: {ed} failed: {'; '.join(oc.errors)}")
+            if oc.outdir is None or oc.pages_failed:
+                # A failed page is kept as an empty page: timing it would measure the failure.
+                raise SystemExit(f"toolkit: {ed}: {oc.pages_failed} page(s) failed: {'; '.join(oc.errors)[:2000]}")
             pred = load_edition(oc.outdir / "edition.json")
             rep = evaluate(load_ground_truth(SAMPLES / ed / "truth.json"), pred)
             pages += len(pred.pages)
@@ -175,7 +178,7 @@ def child_toolkit(editions: Sequence[str], threads: int | None) -> dict[str, Any
             "body_chars": chars, "body_distance": dist, "rss_mb": peak_rss_mb()}
 
 
-def child_baseline(system: str, editions: Sequence[str], threads: int | None) -> dict[str, Any]:
+def child_baseline(system: str, editions: Sequence[str], threads: int | None, device: str = "cpu") -> dict[str, Any]:
     timers = Timers()
     with timers.stage("startup"):
         import numpy as np
@@ -196,7 +199,7 @@ def child_baseline(system: str, editions: Sequence[str], threads: int | None) ->
         lang = _lang(ed)
         extra: dict[str, Any] = {"psm": 3} if system == "tesseract" else dict(baselines.PPOCR_REFERENCE)
         with timers.stage("startup"):
-            engine = create_engine(system, EngineOptions(lang=lang, threads=threads, extra=extra))
+            engine = create_engine(system, EngineOptions(lang=lang, threads=threads, device=device, extra=extra))
             engine.recognize(np.full((64, 64), 255, dtype=np.uint8))  # loads the models
         det0 = getattr(engine, "timings", {}).get("det", 0.0)
         ocr_pages = []
@@ -272,8 +275,9 @@ def _child_rapidocr(editions: Sequence[str], timers: Timers) -> dict[str, Any]:
 
 # --- parent ---------------------------------------------------------------------------------------------
 
-def run_child(system: str, editions: Sequence[str], threads: int | None) -> dict[str, Any]:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", system, "--editions", ",".join(editions)]
+def run_child(system: str, editions: Sequence[str], threads: int | None, device: str = "cpu") -> dict[str, Any]:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", system, "--editions", ",".join(editions),
+           "--device", device]
     if threads:
         cmd += ["--threads", str(threads)]
     t = time.perf_counter()
@@ -321,24 +325,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--editions", default=",".join(EDITIONS))
     ap.add_argument("--threads", type=int, default=None, help="engine threads (default: each engine's own)")
     ap.add_argument("--json", type=Path, help="write the figures to this file")
+    ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                    help="where toolkit and ppocr run their models (tesseract and rapidocr: CPU only)")
     ap.add_argument("--repeat", type=int, default=1, help="rounds over the systems; each system's best counts")
     ap.add_argument("--child", choices=SYSTEMS, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     editions = [e for e in args.editions.split(",") if e]
     if args.child:
         if args.child == "toolkit":
-            data = child_toolkit(editions, args.threads)
+            data = child_toolkit(editions, args.threads, args.device)
         else:
-            data = child_baseline(args.child, editions, args.threads)
+            data = child_baseline(args.child, editions, args.threads, args.device)
         print(json.dumps(data))
         return 0
     systems = [s for s in args.systems.split(",") if s]
+    if args.device == "cuda" and (cpu_only := [s for s in systems if s in ("tesseract", "rapidocr")]):
+        raise SystemExit(f"--device cuda: {', '.join(cpu_only)} run on the CPU only; leave them out of --systems")
     best: dict[str, dict[str, Any]] = {}
     # Rounds over all systems in turn: a machine whose speed drifts (other work, clock) treats them alike;
     # each system's fastest round counts.
     for rnd in range(args.repeat):
         for system in systems:
-            s = summarise(system, run_child(system, editions, args.threads))
+            s = summarise(system, run_child(system, editions, args.threads, args.device))
             if args.repeat > 1:
                 print(f"round {rnd + 1}: {line(s)}", flush=True)
             if system not in best or s["seconds_per_page"] < best[system]["seconds_per_page"]:
@@ -352,7 +360,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"toolkit speed: {', '.join(ratios)} (target 1.5x whole-page PP-OCR); stages other than detection and "
               f"recognition {100 * tk['non_ocr_share']:.1f}% (target 10%)")
     if args.json:
-        args.json.write_text(json.dumps({"editions": editions, "rows": rows, "cpus": os.cpu_count(),
+        args.json.write_text(json.dumps({"editions": editions, "rows": rows, "cpus": os.cpu_count(), "device": args.device,
                                          "date": time.strftime("%Y-%m-%d")}, indent=2), encoding="utf-8")
     return 0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -153,6 +154,42 @@ def test_cuda_without_provider_is_a_clear_error() -> None:
     e = PPOCREngine(EngineOptions(device="cuda"))
     with pytest.raises(MissingDependencyError, match="onnxruntime-gpu|gpu"):
         e.recognize(np.full((64, 64), 255, np.uint8))
+
+
+def test_cuda_session_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With device cuda the sessions ask for the CUDA provider with cuDNN's algorithm search as set, the pip
+    CUDA libraries are preloaded first, and recognition batches default to the GPU's size."""
+    import onnxruntime as ort
+
+    calls: list[object] = []
+
+    class FakeSession:
+        def __init__(self, model: object, sess_options: object = None, providers: list | None = None) -> None:
+            calls.append(providers)
+
+        def get_providers(self) -> list[str]:
+            return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+
+    def preload(**kw: object) -> None:
+        calls.append(("preload", kw))
+        print("libcudnn not found")  # what onnxruntime prints must not reach our output
+
+    monkeypatch.setattr(ort, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
+    monkeypatch.setattr(ort, "InferenceSession", FakeSession)
+    monkeypatch.setattr(ort, "preload_dlls", preload, raising=False)
+    model = Path(__file__)  # any file: the fake session does not read it
+    e = PPOCREngine(EngineOptions(device="cuda", extra={"cuda_conv_algo": "exhaustive"}))
+    assert e._rec_batch() == 32
+    e._session(model)
+    assert calls[0] == ("preload", {"msvc": False})
+    assert calls[1] == [("CUDAExecutionProvider", {"cudnn_conv_algo_search": "EXHAUSTIVE"}), "CPUExecutionProvider"]
+    e = PPOCREngine(EngineOptions(device="cuda", extra={"rec_batch_num": "8"}))
+    e._session(model)
+    assert calls[-1][0][1] == {"cudnn_conv_algo_search": "HEURISTIC"}  # type: ignore[index]
+    assert e._rec_batch() == 8
+    assert PPOCREngine(EngineOptions())._rec_batch() == 4
+    with pytest.raises(ConfigError, match="cuda_conv_algo"):
+        PPOCREngine(EngineOptions(device="cuda", extra={"cuda_conv_algo": "fastest"}))
 
 
 def test_latin_languages() -> None:

@@ -12,7 +12,10 @@ and character boxes taken from the CTC column positions.
 - ``det_limit_side_len`` (int) / ``det_limit_type`` ("max" | "min"): detection resolution, see
   :class:`PPOCRSettings`.
 - ``det_thresh``, ``det_box_thresh``, ``det_unclip_ratio``, ``det_max_candidates``: DB post-processing.
-- ``rec_batch_num`` (int): text lines per recognition batch.
+- ``rec_batch_num`` (int): text lines per recognition batch; default 4 on the CPU, 32 with ``device="cuda"``.
+- ``cuda_conv_algo`` ("heuristic" | "exhaustive" | "default", "heuristic"): how cuDNN picks a convolution
+  algorithm with ``device="cuda"``. Exhaustive search times every algorithm for each new input shape, and
+  regions and line batches come in many shapes.
 - ``rec_width_scale`` (float): horizontal scale of a line image for recognition, after it is resized to the
   model's height of 48 px; default by ``lang`` (0.45, or 0.65 for a Latin-script language), 1.0 is PaddleOCR's
   own. ``rec_min_width`` (int, 0): pad every batch to at least this width (PaddleOCR pads to 320).
@@ -30,8 +33,10 @@ and character boxes taken from the CTC column positions.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import importlib.util
+import io
 import logging
 import math
 import time
@@ -70,6 +75,12 @@ def is_latin_lang(lang: str) -> bool:
     return code in LATIN_LANGS or code.split("-")[0] in LATIN_LANGS
 
 
+# cuDNN's ways of choosing a convolution algorithm, as ONNX Runtime's CUDA provider names them.
+_CUDA_CONV_ALGOS = {"heuristic": "HEURISTIC", "exhaustive": "EXHAUSTIVE", "default": "DEFAULT"}
+# Recognition batch by device when ``rec_batch_num`` is not set.
+_REC_BATCH = {"cpu": 4, "cuda": 32}
+
+
 @dataclass(slots=True)
 class PPOCRSettings:
     """Engine settings, validated; built from ``EngineOptions.extra``.
@@ -91,8 +102,8 @@ class PPOCRSettings:
     det_unclip_ratio: float = 1.6
     det_max_candidates: int = 5000
     # Lines per recognition batch. On 2 CPU cores batches of 1-4 lines ran alike and 8 about 25% slower
-    # (larger tensors, same arithmetic); a GPU wants larger batches.
-    rec_batch_num: int = 4
+    # (larger tensors, same arithmetic); a GPU wants larger batches. None: by device (``rec_batch``).
+    rec_batch_num: int | None = None
     # Recognition cost grows with the width of the line image the model reads. PaddleOCR keeps a line's
     # aspect ratio (width 48 * w / h) and pads every batch to at least 320 px. The model reads narrower
     # images as well: it is trained on lines squeezed into 320 px. Measured on the scanned samples
@@ -112,6 +123,7 @@ class PPOCRSettings:
     # ONNX Runtime's worker threads spin while idle: fastest on a machine of its own, slow when other
     # processes compete for the cores (a batch running several pages at once).
     allow_spinning: bool = True
+    cuda_conv_algo: str = "heuristic"
     insert_spaces: bool | None = None  # None: decided by the language
     space_prob: float = 0.005
     space_gap_ratio: float = 0.0
@@ -136,8 +148,12 @@ class PPOCRSettings:
             raise ConfigError(f"ppocr det_limit_type must be 'max' or 'min', not {self.det_limit_type!r}")
         if not 32 <= int(self.det_limit_side_len) <= 20000:
             raise ConfigError(f"ppocr det_limit_side_len out of range: {self.det_limit_side_len}")
-        if int(self.rec_batch_num) < 1:
+        if self.rec_batch_num is not None and int(self.rec_batch_num) < 1:
             raise ConfigError("ppocr rec_batch_num must be >= 1")
+        if self.cuda_conv_algo not in _CUDA_CONV_ALGOS:
+            raise ConfigError(
+                f"ppocr cuda_conv_algo must be {'|'.join(_CUDA_CONV_ALGOS)}, not {self.cuda_conv_algo!r}"
+            )
         if self.rec_width_scale is not None and not 0.2 <= float(self.rec_width_scale) <= 2.0:
             raise ConfigError(f"ppocr rec_width_scale must be within 0.2..2, not {self.rec_width_scale}")
         if not 0 <= int(self.rec_min_width) <= 4096:
@@ -170,6 +186,23 @@ def _coerce(name: str, type_name: str, value: Any) -> Any:
         return str(value)
     except (TypeError, ValueError):
         raise ConfigError(f"ppocr option {name}: {value!r} is not a valid {base}") from None
+
+
+def _preload_cuda_libraries(ort: Any) -> None:
+    """Load the CUDA and cuDNN libraries that pip's ``nvidia-*`` packages put in site-packages, where the
+    CUDA provider would not find them by itself (``onnxruntime.preload_dlls``, onnxruntime-gpu >= 1.21).
+    What it prints about libraries it did not find goes to the debug log: a system-wide CUDA may still serve."""
+    preload = getattr(ort, "preload_dlls", None)
+    if preload is None:
+        return
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out):
+            preload(msvc=False)
+    except Exception as exc:  # a broken library path must not stop the provider check that follows
+        log.debug("onnxruntime.preload_dlls failed: %s", exc)
+    if out.getvalue().strip():
+        log.debug("onnxruntime.preload_dlls: %s", out.getvalue().strip())
 
 
 def _default_model_dir() -> Path | None:
@@ -523,6 +556,7 @@ class PPOCREngine(OcrEngine):
         if not self.settings.allow_spinning:
             so.add_session_config_entry("session.intra_op.allow_spinning", "0")
         if self.options.device == "cuda":
+            _preload_cuda_libraries(ort)
             if "CUDAExecutionProvider" not in ort.get_available_providers():
                 raise MissingDependencyError(
                     "device 'cuda' asked for, but this onnxruntime has no CUDAExecutionProvider "
@@ -530,7 +564,8 @@ class PPOCREngine(OcrEngine):
                     "pip uninstall onnxruntime && pip install 'ocr-pipeline[gpu]' (onnxruntime-gpu matching "
                     "your CUDA), or use device 'cpu'"
                 )
-            providers: list[Any] = ["CUDAExecutionProvider", "CPUExecutionProvider"]
+            cuda = {"cudnn_conv_algo_search": _CUDA_CONV_ALGOS[self.settings.cuda_conv_algo]}
+            providers: list[Any] = [("CUDAExecutionProvider", cuda), "CPUExecutionProvider"]
         else:
             providers = ["CPUExecutionProvider"]
         try:
@@ -544,6 +579,10 @@ class PPOCREngine(OcrEngine):
                 path=str(path),
             )
         return sess
+
+    def _rec_batch(self) -> int:
+        n = self.settings.rec_batch_num
+        return int(n) if n is not None else _REC_BATCH[self.options.device]
 
     def _folded(self, path: Path) -> str | bytes:
         """The model with its affine steps folded (``engines.onnxopt``), or its path when that fails."""
@@ -643,7 +682,7 @@ class PPOCREngine(OcrEngine):
         assert self._cls is not None
         t0 = time.perf_counter()
         ch, cw = _CLS_SHAPE
-        batch = max(1, int(self.settings.rec_batch_num))
+        batch = self._rec_batch()
         for b0 in range(0, len(crops), batch):
             part = crops[b0 : b0 + batch]
             xs = []
@@ -674,7 +713,7 @@ class PPOCREngine(OcrEngine):
         widths = [max(_REC_MIN_COLUMNS, math.ceil(squeeze * _REC_HEIGHT * c.image.shape[1] / max(1, c.image.shape[0])))
                   for c in crops]
         order = np.argsort(widths, kind="stable")
-        batch = int(self.settings.rec_batch_num)
+        batch = self._rec_batch()
         name = self._rec.get_inputs()[0].name
         for b0 in range(0, len(order), batch):
             ids = [int(i) for i in order[b0 : b0 + batch]]
