@@ -26,7 +26,8 @@ sys.path.insert(0, str(REPO))
 SAMPLES = REPO / "samples"
 
 
-def run(device: str, editions: list[str], batch: int | None, conv_algo: str | None = None, repeat: int = 1) -> str:
+def run(device: str, editions: list[str], batch: int | None, conv_algo: str | None = None, repeat: int = 1,
+        more: dict[str, str] | None = None) -> str:
     from ocr_pipeline.evaluate import evaluate
     from ocr_pipeline.evaluate.core import load_ground_truth
     from ocr_pipeline.ingest import discover
@@ -34,7 +35,7 @@ def run(device: str, editions: list[str], batch: int | None, conv_algo: str | No
     from ocr_pipeline.pipeline import Converter, assemble_edition
     from ocr_pipeline.settings import ConvertSettings
 
-    extra: dict[str, object] = {}
+    extra: dict[str, object] = dict(more or {})
     if batch:
         extra["rec_batch_num"] = batch
     if conv_algo:
@@ -50,7 +51,7 @@ def run(device: str, editions: list[str], batch: int | None, conv_algo: str | No
         providers = ", ".join(engine._rec.get_providers()[:1]) if getattr(engine, "_rec", None) else "?"
         converters.append((ed, lang, conv, es))
     best: tuple[float, float, float, int, int, int] | None = None
-    for _ in range(max(1, repeat)):
+    for rnd in range(max(1, repeat)):
         pages = chars = dist = 0
         seconds = det = rec = 0.0
         for ed, lang, conv, es in converters:
@@ -68,6 +69,7 @@ def run(device: str, editions: list[str], batch: int | None, conv_algo: str | No
             rep = evaluate(load_ground_truth(SAMPLES / ed / "truth.json"), edition)
             chars += rep.body_chars
             dist += rep.body_distance
+        print(f"  round {rnd + 1}: {seconds / pages:.3f} s/page", file=sys.stderr, flush=True)
         if best is None or seconds < best[0]:
             best = (seconds, det, rec, pages, chars, dist)
     assert best is not None
@@ -104,9 +106,12 @@ def main() -> int:
     ap.add_argument("--conv-algo", default="", help="cuDNN algorithm searches to try on cuda, comma-separated "
                     "(heuristic, exhaustive, default; default: the engine's)")
     ap.add_argument("--repeat", type=int, default=1, help="rounds over the pages; the fastest counts")
+    ap.add_argument("--extra", action="append", default=[], metavar="KEY=VALUE",
+                    help="another engine setting for every run, e.g. det_pad_step=128")
     args = ap.parse_args()
     from ocr_pipeline.errors import EngineError, MissingDependencyError
 
+    more = dict(kv.split("=", 1) for kv in args.extra)
     print(machine(), flush=True)
     editions = args.editions.split(",")
     batches: list[int | None] = [int(b) for b in args.batch.split(",") if b] or [None]
@@ -115,7 +120,7 @@ def main() -> int:
         for batch in batches:
             for algo in algos if device == "cuda" else [None]:
                 try:
-                    print(run(device, editions, batch, algo, args.repeat), flush=True)
+                    print(run(device, editions, batch, algo, args.repeat, more), flush=True)
                 except (MissingDependencyError, EngineError) as exc:
                     print(f"{device}: not available: {exc}", flush=True)
                     if device == "cuda":
