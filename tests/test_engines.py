@@ -192,6 +192,23 @@ def test_cuda_session_options(monkeypatch: pytest.MonkeyPatch) -> None:
         PPOCREngine(EngineOptions(device="cuda", extra={"cuda_conv_algo": "fastest"}))
 
 
+def test_padded_shapes_read_the_same(ppocr_zh: PPOCREngine) -> None:
+    """Recognition batches padded to full size and to a width step (what a GPU is given) read the same text
+    as unpadded ones; detection padded to a step still finds every line, inside the image."""
+    img = render_lines(ZH_LINES, CJK_FONT)
+    base = ppocr_zh.recognize(img)
+    padded = PPOCREngine(EngineOptions(lang="zh", extra={"rec_pad_step": 128, "rec_batch_num": 8}))
+    assert [ln.text for ln in padded.recognize(img)] == [ln.text for ln in base]
+    det = PPOCREngine(EngineOptions(lang="zh", extra={"det_pad_step": 256}))
+    bgr = np.repeat(img[:, :, None], 3, axis=2) if img.ndim == 2 else img
+    quads = det.detect(bgr)
+    h, w = img.shape[:2]
+    assert len(quads) == len(ppocr_zh.detect(bgr)) == len(ZH_LINES)
+    assert all(q[:, 0].max() <= w and q[:, 1].max() <= h for q in quads)
+    with pytest.raises(ConfigError, match="rec_pad_step"):
+        PPOCREngine(EngineOptions(extra={"rec_pad_step": 100}))
+
+
 def test_latin_languages() -> None:
     assert is_latin_lang("en") and is_latin_lang("de-CH") and is_latin_lang("fr_FR")
     assert not is_latin_lang("zh") and not is_latin_lang("ja")
