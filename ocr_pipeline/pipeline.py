@@ -176,11 +176,11 @@ class Converter:
         timing.layout += time.perf_counter() - t
         return PageResult(page, articles, pre.image)
 
-    def convert_page_safely(self, src: PageSource, number: int) -> PageResult:
+    def convert_page_safely(self, src: PageSource, number: int, timing: PageTiming | None = None) -> PageResult:
         """``convert_page`` that never raises: a page that cannot be converted comes back as a failed
         page (status "failed") with the reason, so that nothing on one page stops an edition or a run."""
         try:
-            return self.convert_page(src, number)
+            return self.convert_page(src, number, timing)
         except OcrPipelineError as exc:
             log.warning("%s", exc)
             return PageResult(failed_page(src, number, str(exc)))

@@ -125,6 +125,7 @@ def test_good_pages_converted_bad_ones_listed(clean) -> None:
     events = log_lines(logf)
     assert sum(e["event"] == "page" for e in events) == 8
     assert sum(e["event"] == "edition" for e in events) == 4
+    _check_stage_seconds([e for e in events if e["event"] == "page"])
     assert not (out / ".ocr-pipeline.lock").exists()
     assert not list(out.rglob("*.tmp"))
 
@@ -149,7 +150,18 @@ def test_rerun_skips_everything_and_force_with_two_jobs_redoes_it_identically(cl
     assert code == 10, text
     pages = [e for e in log_lines(logf2) if e["event"] == "page"]
     assert len(pages) == 8 and not any(e["skipped"] for e in pages)
+    _check_stage_seconds(pages)  # timed in the worker processes too
     assert outputs(copy) == before  # --jobs 2 writes the same bytes as --jobs 1
+
+
+def _check_stage_seconds(pages: list[dict]) -> None:
+    """Each converted page says where its time went; the stages fit in the page's time."""
+    for e in pages:
+        st = e["stages"]
+        assert set(st) == {"load", "preprocess", "detection", "recognition", "layout", "page_image"}, e
+        assert sum(st.values()) <= e["seconds"] + 0.01, e
+        if e["status"] == "ok":  # a page OCRed: detection and recognition both ran
+            assert st["detection"] > 0 and st["recognition"] > 0 and st["preprocess"] > 0, e
 
 
 def test_changed_page_redone_and_retry_failed(clean, archive, tmp_path) -> None:

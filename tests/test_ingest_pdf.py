@@ -58,6 +58,28 @@ def texts(lines: list) -> list[str]:  # type: ignore[type-arg]
     return [ln.text for ln in lines]
 
 
+def test_a_page_counted_drawn_and_read_is_opened_once_and_let_go(tmp_path: Path) -> None:
+    """A text-layer conversion counts a page's characters, draws it and reads it with one opened page,
+    which is closed once read; drawing alone opens and closes its own; a page number past the end holds
+    nothing."""
+    from ocr_pipeline.ingest import pdf
+
+    p = tmp_path / "en.pdf"
+    make_two_column_pdf(p, EN_COL1, EN_COL2, "Helvetica")
+    src = PageSource(path=p, kind="pdf")
+    alone = pdf.render_pdf_page(src, dpi=72, gray=True).image
+    assert not pdf._held
+    assert pdf.text_layer_size(src) >= len("".join(EN_COL1 + EN_COL2))
+    held = pdf._held["page"]
+    assert np.array_equal(pdf.render_pdf_page(src, dpi=72, gray=True).image, alone)
+    assert pdf._held["page"] is held  # drawn from the page held open
+    page = read_text_layer(src, dpi=72)
+    assert page is not None and sorted(texts(page.lines)) == sorted(EN_COL1 + EN_COL2)
+    assert not pdf._held
+    assert pdf.text_layer_size(PageSource(path=p, kind="pdf", index=5)) == 0
+    assert not pdf._held
+
+
 def test_english_two_columns_exact_lines_and_boxes(tmp_path: Path) -> None:
     p = tmp_path / "en.pdf"
     make_two_column_pdf(p, EN_COL1, EN_COL2, "Helvetica")

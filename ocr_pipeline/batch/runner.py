@@ -13,7 +13,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
@@ -76,6 +76,8 @@ class PageEvent:
     seconds: float = 0.0
     peak_rss_mb: float = 0.0  # of the process that converted it, after the page
     worker: int = 0  # pid of that process
+    # Seconds of the page's stages in that process: load, preprocess, detection, recognition, layout, page_image.
+    stages: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -227,7 +229,7 @@ def run_batch(
                 result.pages_failed += header["status"] != "ok"
                 ev = PageEvent(eid, header["page"], header["input"], header["status"], header.get("error", ""),
                                seconds=header.get("seconds", 0.0), peak_rss_mb=header.get("peak_rss_mb", 0.0),
-                               worker=header.get("worker", 0))
+                               worker=header.get("worker", 0), stages=header.get("stages", {}))
                 runlog.write("page", **_ev_dict(ev))
                 if on_page:
                     on_page(ev)
@@ -258,7 +260,8 @@ def run_batch(
 
 def _ev_dict(ev: PageEvent) -> dict[str, Any]:
     return {"edition": ev.edition, "page": ev.page, "input": ev.input, "status": ev.status, "error": ev.error,
-            "skipped": ev.skipped, "seconds": ev.seconds, "peak_rss_mb": ev.peak_rss_mb, "worker": ev.worker}
+            "skipped": ev.skipped, "seconds": ev.seconds, "peak_rss_mb": ev.peak_rss_mb, "worker": ev.worker,
+            "stages": ev.stages}
 
 
 def _created(edition: Edition, inputs: list[str]) -> datetime:
@@ -279,7 +282,7 @@ def _created(edition: Edition, inputs: list[str]) -> datetime:
 
 
 # Header fields that describe how a page ran, not what it produced.
-_RUN_FIELDS = frozenset({"seconds", "peak_rss_mb", "worker"})
+_RUN_FIELDS = frozenset({"seconds", "peak_rss_mb", "worker", "stages"})
 
 
 def _outputs_key(headers: list[dict[str, Any]], settings: ConvertSettings, export_options: ExportOptions | None,

@@ -69,25 +69,41 @@ class PageWorker:
         settle_heap()
 
     def run(self, task: PageTask) -> dict[str, Any]:
+        from ocr_pipeline.pipeline import PageTiming
+
         src, number = task.src, task.header["page"]
         t = time.perf_counter()
-        res = self.converter.convert_page_safely(src, number)
+        timing = PageTiming()
+        det0 = self._detection_seconds()
+        res = self.converter.convert_page_safely(src, number, timing)
+        detection = self._detection_seconds() - det0
         for step in res.page.provenance:
             if step.stage == "ocr" and "threads" in step.settings:
                 step.settings["threads"] = self.recorded_threads
+        t_image = time.perf_counter()
         if res.image is not None:
             from ocr_pipeline.api import save_page_image
 
             # Into the cache: the edition folder is written whole once all its pages are done.
             save_page_image(res, cache.edition_cache_dir(self.outdir, task.header["edition"]))
+        # Where the page's time went, in this process (benchmarks/throughput.py adds up a pool's pages).
+        stages = {"load": timing.load, "preprocess": timing.preprocess, "detection": detection,
+                  "recognition": timing.ocr - detection, "layout": timing.layout,
+                  "page_image": time.perf_counter() - t_image}
         header = dict(task.header, status=res.page.status, error="; ".join(res.page.errors),
                       seconds=round(time.perf_counter() - t, 3), peak_rss_mb=_peak_rss_mb(),
-                      worker=os.getpid())
+                      worker=os.getpid(), stages={k: round(v, 4) for k, v in stages.items()})
         cache.write_page(self.outdir, header, res.page, res.articles)
         if self.keep is not None:
             res.image = None
             self.keep[(header["edition"], number)] = res
         return header
+
+
+    def _detection_seconds(self) -> float:
+        """The engine's detection time so far (engines that time their stages; 0 before it is made)."""
+        engine = self.converter._engine
+        return float(getattr(engine, "timings", {}).get("det", 0.0)) if engine is not None else 0.0
 
 
 def settle_heap() -> None:

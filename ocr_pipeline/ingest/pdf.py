@@ -7,6 +7,7 @@ Text layers were first read with pdfplumber; its pure-Python parsing and charact
 from __future__ import annotations
 
 import ctypes
+import functools
 import logging
 import re
 import statistics
@@ -80,6 +81,49 @@ def open_pdf(path: Path) -> pypdfium2.PdfDocument:
         raise _diagnose(path, exc) from None
 
 
+# The page a text-layer conversion looks at three times (counts its characters, draws it, reads it), opened
+# once: opening the document and parsing the page took about 4 ms each time. ``text_layer_size`` opens and
+# holds it, ``render_pdf_page`` uses it when it is held, ``read_text_layer`` uses it and lets it go.
+_held: dict[str, Any] = {}
+
+
+def _hold(src: PageSource) -> Any:
+    """The PDFium page of ``src``, held open until ``_let_go`` (or until another page is held)."""
+    key = (str(src.path), src.index)
+    if _held.get("key") != key:
+        _let_go()
+        doc = open_pdf(src.path)
+        try:
+            n = len(doc)
+            if not 0 <= src.index < n:
+                raise BadInputError(f"PDF has {n} pages, page {src.index + 1} requested", path=str(src.path))
+            page = doc[src.index]
+        except BaseException:
+            doc.close()
+            raise
+        _held.update(key=key, doc=doc, page=page)
+    return _held["page"]
+
+
+def _held_textpage(src: PageSource) -> Any:
+    """The held page's text page (PDFium's character layer), made once."""
+    page = _hold(src)
+    if "textpage" not in _held:
+        _held["textpage"] = page.get_textpage()
+    return _held["textpage"]
+
+
+def _let_go() -> None:
+    tp, page, doc = _held.pop("textpage", None), _held.pop("page", None), _held.pop("doc", None)
+    _held.pop("key", None)
+    if tp is not None:
+        tp.close()
+    if page is not None:
+        page.close()
+    if doc is not None:
+        doc.close()
+
+
 def pdf_page_count(path: Path) -> int:
     """Number of pages, cheaply (no page is parsed). Raises ``BadInputError`` for 0 pages or unreadable files."""
     doc = open_pdf(path)
@@ -97,14 +141,18 @@ def render_pdf_page(
 ) -> PageImage:
     """Rasterise one PDF page at ``dpi`` as a BGR image, or grayscale with ``gray`` (the crop box, as a
     viewer shows it)."""
-    doc = open_pdf(src.path)
+    held = _held.get("key") == (str(src.path), src.index)
+    doc = None if held else open_pdf(src.path)
     try:
-        n = len(doc)
-        if n == 0:
-            raise BadInputError("PDF has no pages; re-export it from the source", path=str(src.path))
-        if not 0 <= src.index < n:
-            raise BadInputError(f"PDF has {n} pages, page {src.index + 1} requested", path=str(src.path))
-        page = doc[src.index]
+        if doc is None:
+            page = _held["page"]
+        else:
+            n = len(doc)
+            if n == 0:
+                raise BadInputError("PDF has no pages; re-export it from the source", path=str(src.path))
+            if not 0 <= src.index < n:
+                raise BadInputError(f"PDF has {n} pages, page {src.index + 1} requested", path=str(src.path))
+            page = doc[src.index]
         try:
             w_pt, h_pt = page.get_size()
             scale = dpi / 72.0
@@ -126,9 +174,11 @@ def render_pdf_page(
             finally:
                 bitmap.close()
         finally:
-            page.close()
+            if doc is not None:
+                page.close()
     finally:
-        doc.close()
+        if doc is not None:
+            doc.close()
     # PDFium renders BGR(x) by default; drop a padding/alpha channel, copy so the buffer outlives the bitmap.
     if arr.ndim == 3 and arr.shape[2] == 4:
         arr = arr[:, :, :3]
@@ -241,7 +291,7 @@ def _paths_and_images(page: Any, form: Any = None, depth: int = 0) -> Iterator[t
 
 
 def _page_objects(
-    doc: pypdfium2.PdfDocument, index: int, dedupe_tolerance: float = 1.0
+    page: Any, tp: Any, dedupe_tolerance: float = 1.0
 ) -> tuple[list[_Glyph], list[tuple[float, float, float]], list[_Box], _Box]:
     """A page's characters in content-stream order (spaces included), its vertical rules as (x, top, bottom),
     its images' boxes and its crop box (x0, top, x1, bottom): PDF points from the media box's top left.
@@ -252,58 +302,50 @@ def _page_objects(
     """
     import pypdfium2.raw as pdfium_c
 
-    page = doc[index]
-    try:
-        mb = page.get_mediabox()
-        ox, oy = mb[0], mb[3]  # PDF space runs up from the bottom left
-        cb = page.get_cropbox()
-        crop = (cb[0] - ox, oy - cb[3], cb[2] - ox, oy - cb[1])
-        tp = page.get_textpage()
-        try:
-            raw: list[_Glyph] = []
-            seen: dict[tuple[str, int, int], list[_Glyph]] = {}
-            tol = dedupe_tolerance
-            # PDFium's own functions, called directly with one reused rectangle: a page holds thousands of
-            # characters, and the helpers' per-call overhead was a third of reading them.
-            handle = tp.raw
-            unicode_of, generated = pdfium_c.FPDFText_GetUnicode, pdfium_c.FPDFText_IsGenerated
-            loose_box, font_size = pdfium_c.FPDFText_GetLooseCharBox, pdfium_c.FPDFText_GetFontSize
-            rect = pdfium_c.FS_RECTF()
-            rect_ref = ctypes.byref(rect)
-            for i in range(pdfium_c.FPDFText_CountChars(handle)):
-                code = unicode_of(handle, i)
-                # PDFium makes up only spaces and line breaks.
-                if code in (32, 10, 13) and generated(handle, i) == 1:
-                    continue
-                # 2: PDFium's mark for a hyphen at a line end; 0: a glyph without a Unicode mapping.
-                text = "-" if code == 2 else (UNMAPPED if code == 0 else chr(code))
-                if not loose_box(handle, i, rect_ref):
-                    raise RuntimeError(f"PDFium gives no box for character {i}")
-                top, bottom = rect.top, rect.bottom
-                size = float(font_size(handle, i)) or (top - bottom) or 1.0
-                g = _Glyph(text, rect.left - ox, rect.right - ox, oy - top, oy - bottom, size, len(raw))
-                if code in _BLANK_CODES or _first_drawing(seen, g, tol):
-                    raw.append(g)
-        finally:
-            tp.close()
-        rules: list[tuple[float, float, float]] = []
-        images: list[_Box] = []
-        bounds = [ctypes.c_float() for _ in range(4)]
-        refs = [ctypes.byref(b) for b in bounds]
-        for obj, kind in _paths_and_images(page.raw):
-            if not pdfium_c.FPDFPageObj_GetBounds(obj, *refs):
-                continue
-            left, bottom, right, top = (b.value for b in bounds)
-            box = (left - ox, oy - top, right - ox, oy - bottom)
-            if kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
-                images.append(box)
-                continue
-            # Vertical printed rules (column rules) separate lines.
-            w, h = box[2] - box[0], box[3] - box[1]
-            if h > 6 and w <= max(2.0, h / 20):
-                rules.append(((box[0] + box[2]) / 2, box[1], box[3]))
-    finally:
-        page.close()
+    mb = page.get_mediabox()
+    ox, oy = mb[0], mb[3]  # PDF space runs up from the bottom left
+    cb = page.get_cropbox()
+    crop = (cb[0] - ox, oy - cb[3], cb[2] - ox, oy - cb[1])
+    raw: list[_Glyph] = []
+    seen: dict[tuple[str, int, int], list[_Glyph]] = {}
+    tol = dedupe_tolerance
+    # PDFium's own functions, called directly with one reused rectangle: a page holds thousands of
+    # characters, and the helpers' per-call overhead was a third of reading them.
+    handle = tp.raw
+    unicode_of, generated = pdfium_c.FPDFText_GetUnicode, pdfium_c.FPDFText_IsGenerated
+    loose_box, font_size = pdfium_c.FPDFText_GetLooseCharBox, pdfium_c.FPDFText_GetFontSize
+    rect = pdfium_c.FS_RECTF()
+    rect_ref = ctypes.byref(rect)
+    for i in range(pdfium_c.FPDFText_CountChars(handle)):
+        code = unicode_of(handle, i)
+        # PDFium makes up only spaces and line breaks.
+        if code in (32, 10, 13) and generated(handle, i) == 1:
+            continue
+        # 2: PDFium's mark for a hyphen at a line end; 0: a glyph without a Unicode mapping.
+        text = "-" if code == 2 else (UNMAPPED if code == 0 else chr(code))
+        if not loose_box(handle, i, rect_ref):
+            raise RuntimeError(f"PDFium gives no box for character {i}")
+        top, bottom = rect.top, rect.bottom
+        size = float(font_size(handle, i)) or (top - bottom) or 1.0
+        g = _Glyph(text, rect.left - ox, rect.right - ox, oy - top, oy - bottom, size, len(raw))
+        if code in _BLANK_CODES or _first_drawing(seen, g, tol):
+            raw.append(g)
+    rules: list[tuple[float, float, float]] = []
+    images: list[_Box] = []
+    bounds = [ctypes.c_float() for _ in range(4)]
+    refs = [ctypes.byref(b) for b in bounds]
+    for obj, kind in _paths_and_images(page.raw):
+        if not pdfium_c.FPDFPageObj_GetBounds(obj, *refs):
+            continue
+        left, bottom, right, top = (b.value for b in bounds)
+        box = (left - ox, oy - top, right - ox, oy - bottom)
+        if kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+            images.append(box)
+            continue
+        # Vertical printed rules (column rules) separate lines.
+        w, h = box[2] - box[0], box[3] - box[1]
+        if h > 6 and w <= max(2.0, h / 20):
+            rules.append(((box[0] + box[2]) / 2, box[1], box[3]))
     return raw, rules, images, crop
 
 
@@ -402,25 +444,11 @@ def text_layer_size(src: PageSource) -> int:
     import pypdfium2.raw as pdfium_c
 
     try:
-        doc = open_pdf(src.path)
-    except BadInputError:
+        # Held: read_text_layer reads the same page next, and lets it go.
+        return max(0, int(pdfium_c.FPDFText_CountChars(_held_textpage(src).raw)))
+    except Exception:  # an unreadable file or PDFium on a broken page: the text-layer reading says why
+        _let_go()
         return 0
-    try:
-        if not 0 <= src.index < len(doc):
-            return 0
-        page = doc[src.index]
-        try:
-            tp = page.get_textpage()
-            try:
-                return max(0, int(pdfium_c.FPDFText_CountChars(tp.raw)))
-            finally:
-                tp.close()
-        finally:
-            page.close()
-    except Exception:  # PDFium on a broken page: the text-layer reading says why
-        return 0
-    finally:
-        doc.close()
 
 
 def read_text_layer(
@@ -434,18 +462,15 @@ def read_text_layer(
     than ``gap_factor`` em, nor a vertical rule, so neighbouring columns stay apart. Unmapped glyphs are
     left out, or with ``keep_unmapped`` kept as U+FFFD, so that the caller can OCR the lines holding them.
     """
-    doc = open_pdf(src.path)
     try:
-        n = len(doc)
-        if not 0 <= src.index < n:
-            raise BadInputError(f"PDF has {n} pages, page {src.index + 1} requested", path=str(src.path))
+        page = _hold(src)
         try:
-            raw, rules, images, crop = _page_objects(doc, src.index)
+            raw, rules, images, crop = _page_objects(page, _held_textpage(src))
         except Exception as exc:  # PDFium on a broken content stream
             logger.warning("%s: text layer not readable (%r); the page will be OCR'd", src.label, exc)
             return None
     finally:
-        doc.close()
+        _let_go()
     width_pt, height_pt = crop[2] - crop[0], crop[3] - crop[1]
     is_space = [not g.text.strip() for g in raw]
     glyphs = [g for g in raw if g.text.strip()]
@@ -497,6 +522,7 @@ def read_text_layer(
     )
 
 
+@functools.cache
 def _version(dist: str) -> str:
     from importlib.metadata import PackageNotFoundError, version
 
