@@ -99,7 +99,6 @@ class PageWorker:
             self.keep[(header["edition"], number)] = res
         return header
 
-
     def _detection_seconds(self) -> float:
         """The engine's detection time so far (engines that time their stages; 0 before it is made)."""
         engine = self.converter._engine

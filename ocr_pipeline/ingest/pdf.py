@@ -83,7 +83,8 @@ def open_pdf(path: Path) -> pypdfium2.PdfDocument:
 
 # The page a text-layer conversion looks at three times (counts its characters, draws it, reads it), opened
 # once: opening the document and parsing the page took about 4 ms each time. ``text_layer_size`` opens and
-# holds it, ``render_pdf_page`` uses it when it is held, ``read_text_layer`` uses it and lets it go.
+# holds it, ``render_pdf_page`` uses it when it is held, ``read_text_layer`` uses it and lets it go. One
+# thread at a time, as PDFium itself (the layout thread only searches the drawing for regions).
 _held: dict[str, Any] = {}
 
 
