@@ -5,6 +5,7 @@
     python benchmarks/throughput.py --json throughput.json
     python benchmarks/throughput.py --repeat 3                        # best of three rounds each
     python benchmarks/throughput.py --systems toolkit,ppocr --device cuda   # both on ONNX Runtime's CUDA provider
+    python benchmarks/throughput.py --systems toolkit --jobs 2 --copies 2  # two worker processes, as --jobs 2
 
 Each system runs in a child process of its own, one after the other (one process tree, one run, the same
 machine), over every page of the chosen editions; a child reports its peak resident memory (VmHWM) at the end.
