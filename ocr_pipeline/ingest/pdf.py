@@ -93,17 +93,24 @@ def _hold(src: PageSource) -> Any:
     key = (str(src.path), src.index)
     if _held.get("key") != key:
         _let_go()
-        doc = open_pdf(src.path)
-        try:
-            n = len(doc)
-            if not 0 <= src.index < n:
-                raise BadInputError(f"PDF has {n} pages, page {src.index + 1} requested", path=str(src.path))
-            page = doc[src.index]
-        except BaseException:
-            doc.close()
-            raise
+        doc, page = _open_page(src)
         _held.update(key=key, doc=doc, page=page)
     return _held["page"]
+
+
+def _open_page(src: PageSource) -> tuple[Any, Any]:
+    """The document and PDFium page of ``src``; ``BadInputError`` when the PDF has no such page."""
+    doc = open_pdf(src.path)
+    try:
+        n = len(doc)
+        if n == 0:
+            raise BadInputError("PDF has no pages; re-export it from the source", path=str(src.path))
+        if not 0 <= src.index < n:
+            raise BadInputError(f"PDF has {n} pages, page {src.index + 1} requested", path=str(src.path))
+        return doc, doc[src.index]
+    except BaseException:
+        doc.close()
+        raise
 
 
 def _held_textpage(src: PageSource) -> Any:
@@ -142,43 +149,32 @@ def render_pdf_page(
 ) -> PageImage:
     """Rasterise one PDF page at ``dpi`` as a BGR image, or grayscale with ``gray`` (the crop box, as a
     viewer shows it)."""
+    # The page held open for a text-layer conversion is drawn as it is; any other is opened and closed here.
     held = _held.get("key") == (str(src.path), src.index)
-    doc = None if held else open_pdf(src.path)
+    doc, page = (None, _held["page"]) if held else _open_page(src)
     try:
-        if doc is None:
-            page = _held["page"]
-        else:
-            n = len(doc)
-            if n == 0:
-                raise BadInputError("PDF has no pages; re-export it from the source", path=str(src.path))
-            if not 0 <= src.index < n:
-                raise BadInputError(f"PDF has {n} pages, page {src.index + 1} requested", path=str(src.path))
-            page = doc[src.index]
+        w_pt, h_pt = page.get_size()
+        scale = dpi / 72.0
+        w_px, h_px = round(w_pt * scale), round(h_pt * scale)
+        if w_px * h_px > max_pixels:
+            raise BadInputError(
+                f"page {src.index + 1} would be {w_px}x{h_px} px at {dpi} dpi, more than the limit of "
+                f"{max_pixels} pixels; use a lower --dpi",
+                path=str(src.path),
+            )
+        if min(w_px, h_px) < 32:
+            raise BadInputError(
+                f"page {src.index + 1} is only {w_px}x{h_px} px at {dpi} dpi; use a higher --dpi",
+                path=str(src.path),
+            )
+        bitmap = page.render(scale=scale, may_draw_forms=True)
         try:
-            w_pt, h_pt = page.get_size()
-            scale = dpi / 72.0
-            w_px, h_px = round(w_pt * scale), round(h_pt * scale)
-            if w_px * h_px > max_pixels:
-                raise BadInputError(
-                    f"page {src.index + 1} would be {w_px}x{h_px} px at {dpi} dpi, more than the limit of "
-                    f"{max_pixels} pixels; use a lower --dpi",
-                    path=str(src.path),
-                )
-            if min(w_px, h_px) < 32:
-                raise BadInputError(
-                    f"page {src.index + 1} is only {w_px}x{h_px} px at {dpi} dpi; use a higher --dpi",
-                    path=str(src.path),
-                )
-            bitmap = page.render(scale=scale, may_draw_forms=True)
-            try:
-                arr = bitmap.to_numpy()
-            finally:
-                bitmap.close()
+            arr = bitmap.to_numpy()
         finally:
-            if doc is not None:
-                page.close()
+            bitmap.close()
     finally:
         if doc is not None:
+            page.close()
             doc.close()
     # PDFium renders BGR(x) by default; drop a padding/alpha channel, copy so the buffer outlives the bitmap.
     if arr.ndim == 3 and arr.shape[2] == 4:
