@@ -202,7 +202,7 @@ def child_toolkit_pool(editions: Sequence[str], threads: int | None, device: str
                               (api, "write_edition", "export")):
         timers.wrap(owner, attr, name)
     pages = chars = dist = 0
-    wall = startup = work = 0.0
+    wall = startup = 0.0
     events: list[PageEvent] = []
     with tempfile.TemporaryDirectory(prefix="ocr-throughput-pool-") as tmp:
         by_lang: dict[str, list[Path]] = {}
@@ -235,13 +235,13 @@ def child_toolkit_pool(editions: Sequence[str], threads: int | None, device: str
                 pages += len(pred.pages)
                 chars += rep.body_chars
                 dist += rep.body_distance
+    # The work: each page's seconds in its worker, and the editions assembled and written in this process.
+    work = sum(ev.seconds for ev in events) + timers.seconds.get("edition", 0.0) + timers.seconds.get("export", 0.0)
     seconds = dict(timers.seconds)
     for ev in events:
         for name, v in ev.stages.items():
             stage = "export" if name == "page_image" else name
             seconds[stage] = seconds.get(stage, 0.0) + v
-        work += ev.seconds
-    work += seconds.get("edition", 0.0) + seconds.get("export", 0.0) - sum(ev.stages.get("page_image", 0.0) for ev in events)
     seconds["startup"] = seconds.get("startup", 0.0) + startup
     return {"pages": pages, "seconds": seconds, "page_seconds": wall - startup, "work_seconds": work,
             "body_chars": chars, "body_distance": dist, "rss_mb": peak_rss_mb(), "jobs": jobs}
