@@ -6,8 +6,10 @@ models on each of a few shapes against a second run on the same shape, for each 
     python benchmarks/gpu_shapes.py                       # heuristic, default, exhaustive
     python benchmarks/gpu_shapes.py --algos heuristic --budget 20
 
-One line per algorithm search: median milliseconds of a first and of a repeated run, detection and recognition.
-Each algorithm search stops trying new shapes after ``--budget`` seconds. Exits 3 without CUDA.
+One line per algorithm search, for detection and recognition: median milliseconds of a shape's first run, of
+a repeated run, and of runs on shapes seen before taken in turn (so that each run's shape differs from the
+session's run before it), with one session and with a session for each shape (``session_per_shape``). Each
+algorithm search stops trying new shapes after ``--budget`` seconds. Exits 3 without CUDA.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ def measure(algo: str, budget: float, rng: np.random.Generator) -> str:
     from ocr_pipeline.engines import EngineOptions
     from ocr_pipeline.engines.ppocr import PPOCREngine
 
-    engine = PPOCREngine(EngineOptions(device="cuda", extra={"cuda_conv_algo": algo}))
+    engine = PPOCREngine(EngineOptions(device="cuda", extra={"cuda_conv_algo": algo, "session_per_shape": False}))
     t = time.perf_counter()
     engine._load()
     load = time.perf_counter() - t
@@ -46,17 +48,43 @@ def measure(algo: str, budget: float, rng: np.random.Generator) -> str:
     # Alternate between the two models so that each gets shapes until the budget is spent.
     order = [f for pair in zip(feeds[: len(DET_SHAPES)], feeds[len(DET_SHAPES):], strict=True) for f in pair]
     start = time.perf_counter()
+    seen = []
     for kind, sess, x in order:
         if time.perf_counter() - start > budget:
             break
-        name = sess.get_inputs()[0].name
+        seen.append((kind, sess, x))
         for first in (True, False):
-            t = time.perf_counter()
-            sess.run(None, {name: x})
-            runs[kind][0 if first else 1].append(time.perf_counter() - t)
+            runs[kind][0 if first else 1].append(_run(sess, x))
+    # Shapes run before, taken in turn: each run's shape differs from the run before it on that session.
+    turns: dict[str, list[float]] = {"det": [], "rec": []}
+    for kind in turns:
+        mine = [(sess, x) for k, sess, x in seen if k == kind][:3]
+        for _ in range(3 if len(mine) > 1 else 0):
+            turns[kind] += [_run(sess, x) for sess, x in mine]
+    # The same shapes in turn with a session for each shape (session_per_shape, the default with cuda).
+    pooled = PPOCREngine(EngineOptions(device="cuda", extra={"cuda_conv_algo": algo}))
+    pooled._load()
+    each: dict[str, list[float]] = {"det": [], "rec": []}
+    for kind in each:
+        mine = [x for k, _, x in seen if k == kind][:3]
+        sess = pooled._det if kind == "det" else pooled._rec
+        for x in mine:  # each shape's first run
+            _run(sess, x)
+        for _ in range(3 if len(mine) > 1 else 0):
+            each[kind] += [_run(sess, x) for x in mine]
     return (f"{algo}: load {load:.1f} s; detection first run {_median_ms(runs['det'][0])} ms, again "
-            f"{_median_ms(runs['det'][1])} ms ({len(runs['det'][0])} shapes); recognition first run "
-            f"{_median_ms(runs['rec'][0])} ms, again {_median_ms(runs['rec'][1])} ms ({len(runs['rec'][0])} shapes)")
+            f"{_median_ms(runs['det'][1])} ms, in turn with other seen shapes {_median_ms(turns['det'])} ms "
+            f"(a session per shape: {_median_ms(each['det'])} ms) ({len(runs['det'][0])} shapes); recognition "
+            f"first run {_median_ms(runs['rec'][0])} ms, again {_median_ms(runs['rec'][1])} ms, in turn "
+            f"{_median_ms(turns['rec'])} ms (a session per shape: {_median_ms(each['rec'])} ms) "
+            f"({len(runs['rec'][0])} shapes)")
+
+
+def _run(sess: object, x: np.ndarray) -> float:
+    """Seconds of one run of a session on x."""
+    t = time.perf_counter()
+    sess.run(None, {sess.get_inputs()[0].name: x})  # type: ignore[attr-defined]
+    return time.perf_counter() - t
 
 
 def main() -> int:

@@ -187,6 +187,7 @@ def test_cuda_session_options(monkeypatch: pytest.MonkeyPatch) -> None:
     e._session(model)
     assert calls[-1][0][1] == {"cudnn_conv_algo_search": "HEURISTIC"}  # type: ignore[index]
     assert e._rec_batch() == 8
+    assert e._per_shape() and e._det_scope() == "page"
     assert PPOCREngine(EngineOptions())._rec_batch() == 4
     with pytest.raises(ConfigError, match="cuda_conv_algo"):
         PPOCREngine(EngineOptions(device="cuda", extra={"cuda_conv_algo": "fastest"}))
@@ -207,6 +208,33 @@ def test_padded_shapes_read_the_same(ppocr_zh: PPOCREngine) -> None:
     assert all(q[:, 0].max() <= w and q[:, 1].max() <= h for q in quads)
     with pytest.raises(ConfigError, match="rec_pad_step"):
         PPOCREngine(EngineOptions(extra={"rec_pad_step": 100}))
+
+
+def test_a_session_for_each_input_shape(ppocr_zh: PPOCREngine) -> None:
+    """With session_per_shape each input shape runs on a session of its own (the least recently used going
+    past the limit), and the text read is the same as with one session."""
+    from ocr_pipeline.engines.ppocr import _PerShape
+
+    e = PPOCREngine(EngineOptions(lang="zh", extra={"session_per_shape": True}))
+    small, wide = render_lines(ZH_LINES[:1], CJK_FONT), render_lines(ZH_LINES, CJK_FONT, size=36)
+    for img in (small, wide, small):
+        assert [ln.text for ln in e.recognize(img)] == [ln.text for ln in ppocr_zh.recognize(img)]
+    assert isinstance(e._det, _PerShape) and isinstance(e._rec, _PerShape)
+    assert len(e._det) == 2  # two image shapes, each detected on its own session
+    made: list[int] = []
+
+    def make() -> object:
+        made.append(len(made))
+        return type("S", (), {"run": lambda self, out, feeds: next(iter(feeds.values())).shape})()
+
+    pool = _PerShape(make, limit=2)
+    x = {"x": np.zeros((1, 3, 32, 32), np.float32)}
+    y = {"x": np.zeros((1, 3, 32, 64), np.float32)}
+    z = {"x": np.zeros((1, 3, 64, 64), np.float32)}
+    assert [pool.run(None, f) for f in (x, y, x, z, x)] == [(1, 3, 32, 32), (1, 3, 32, 64), (1, 3, 32, 32),
+                                                           (1, 3, 64, 64), (1, 3, 32, 32)]
+    assert made == [0, 1, 2] and len(pool) == 2  # x's session kept (used last but one), y's let go
+    assert not PPOCREngine(EngineOptions())._per_shape()
 
 
 def test_latin_languages() -> None:
@@ -304,12 +332,21 @@ def test_ppocr_no_space_repair_for_chinese(ppocr_zh: PPOCREngine) -> None:
     assert " " not in line.text
 
 
-def test_ppocr_regions_never_cross_the_gutter(ppocr_zh: PPOCREngine) -> None:
+@pytest.mark.parametrize("scope", ["region", "page", "page shrunk"])
+def test_ppocr_regions_never_cross_the_gutter(ppocr_zh: PPOCREngine, scope: str) -> None:
+    """Detection on each region, or once on the page with each region's lines taken from its own part of the
+    probability map (at full size, and shrunk to det_page_limit): no line crosses the gutter either way."""
     gutter = 30  # about one character
     img, gx = render_two_columns(gutter)
     h, w = img.shape
     regions = [(0.0, 0.0, gx + gutter / 2, float(h)), (gx + gutter / 2, 0.0, float(w), float(h))]
-    lines = ppocr_zh.recognize(img, regions=regions)
+    engine = ppocr_zh
+    if scope != "region":
+        extra: dict[str, object] = {"det_scope": "page"}
+        if scope == "page shrunk":
+            extra["det_page_limit"] = int(0.8 * max(h, w))
+        engine = PPOCREngine(EngineOptions(lang="zh", extra=extra))
+    lines = engine.recognize(img, regions=regions)
     left = [ln for ln in lines if ln.bbox[2] <= gx + gutter / 2 + 0.5]
     right = [ln for ln in lines if ln.bbox[0] >= gx + gutter / 2 - 0.5]
     assert len(left) + len(right) == len(lines), "a line crosses the gutter"

@@ -14,8 +14,13 @@ and character boxes taken from the CTC column positions.
 - ``det_thresh``, ``det_box_thresh``, ``det_unclip_ratio``, ``det_max_candidates``: DB post-processing.
 - ``rec_batch_num`` (int): text lines per recognition batch; default 4 on the CPU, 32 with ``device="cuda"``.
 - ``rec_pad_step`` (int): pad recognition batches to full size and their width to a multiple of this, so that
-  a GPU sees few input shapes; default 0 (off) on the CPU, 128 with cuda. ``det_pad_step`` (int, 0): the same
+  a GPU sees few input shapes; default 0 (off) on the CPU, 256 with cuda. ``det_pad_step`` (int, 0): the same
   for detection inputs (changes lines at region edges, so off by default).
+- ``det_scope`` ("region" | "page"): run the detection model on each region (the default on the CPU) or once
+  on the whole page (the default with cuda), where each region's lines are then found in its own part of the
+  page's probability map. ``det_page_limit`` (int, 4800): the longest side a page is detected at in page scope.
+- ``session_per_shape`` (bool): a session of each model for each input shape; default on with cuda, off on the
+  CPU (see :class:`_PerShape`).
 - ``cuda_conv_algo`` ("heuristic" | "exhaustive" | "default", "heuristic"): how cuDNN picks a convolution
   algorithm with ``device="cuda"``. Exhaustive search times every algorithm for each new input shape, and
   regions and line batches come in many shapes.
@@ -43,6 +48,7 @@ import io
 import logging
 import math
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -83,7 +89,14 @@ _CUDA_CONV_ALGOS = {"heuristic": "HEURISTIC", "exhaustive": "EXHAUSTIVE", "defau
 # Recognition batch by device when ``rec_batch_num`` is not set.
 _REC_BATCH = {"cpu": 4, "cuda": 32}
 # Recognition width padding step by device when ``rec_pad_step`` is not set (see PPOCRSettings).
-_REC_PAD_STEP = {"cpu": 0, "cuda": 128}
+_REC_PAD_STEP = {"cpu": 0, "cuda": 256}
+# Detection scope by device when ``det_scope`` is not set (see PPOCRSettings).
+_DET_SCOPE = {"cpu": "region", "cuda": "page"}
+# In page scope the page's detection input is padded to a multiple of this, so that pages of one edition,
+# a few pixels apart after deskewing, give the model one shape.
+_PAGE_PAD_STEP = 256
+# Sessions of one model kept for as many input shapes (see _PerShape); the least recently used goes first.
+_PER_SHAPE_LIMIT = 24
 
 
 @dataclass(slots=True)
@@ -130,17 +143,30 @@ class PPOCRSettings:
     allow_spinning: bool = True
     cuda_conv_algo: str = "heuristic"
     # Fewer input shapes for a GPU, where each new shape costs set-up. Measured on an H200 (CUDA provider,
-    # cuDNN heuristic search): the first run of a new shape took 91 ms for detection and 1.1 s for a
-    # recognition batch, a repeated one 5 ms and 9.5 ms. The scanned samples' 9 pages give the models 167
-    # detection and 283 recognition shapes.
+    # cuDNN heuristic search, benchmarks/gpu_shapes.py): the first run of a new shape took 91-129 ms for
+    # detection and 1.1-1.3 s for a recognition batch, a repeated one 5 ms and 8-10 ms, and a run on a shape
+    # seen before but not in the session's run before 108 ms and 0.9 s (hence ``session_per_shape``). With
+    # detection per region and unpadded batches the 9 sample pages give the models 167 detection and 283
+    # recognition shapes; with the cuda defaults (page scope, batches padded to 256 px) 1 and about 10 per
+    # edition.
     # ``rec_pad_step``: recognition batches padded to their full number of lines and to a multiple of this
-    # width: 7 shapes at 128 with 32 lines, same text (body CER 0.9% on the CPU); None: 0 (off) on the CPU,
-    # where padding is only more arithmetic, and 128 with cuda.
+    # width: 7 shapes at 128 with 32 lines, same text (body CER 0.9% on the CPU, also at 256; 4.9% at 640:
+    # the model's attention reads the padding too); None: 0 (off) on the CPU, where padding is only more
+    # arithmetic, and 256 with cuda.
     # ``det_pad_step``: detection inputs padded (gray, as the convolutions pad) to a multiple of this: 50
     # shapes at 128, but lines at a region's edge come out differently (body CER 1.5%; white 2.5%, mirrored
     # 2.5%, edge pixels repeated 3.9%), so 0 (off) by default.
     rec_pad_step: int | None = None
     det_pad_step: int = 0
+    # ``det_scope``: "region" runs detection on each region at the scale that region needs, so its edges are
+    # the image's edges; "page" runs it once on the whole page (at most ``det_page_limit`` px on the long
+    # side), and each region's lines come from its own part of the page's probability map, so no line
+    # crosses a region's edge either way. One run per page suits a GPU: one input shape for an edition's pages.
+    # On the CPU the whole page costs more than its text regions. None: "region" on the CPU, "page" with cuda.
+    det_scope: str | None = None
+    det_page_limit: int = 4800
+    # A session per input shape (see _PerShape). None: on with cuda, off on the CPU.
+    session_per_shape: bool | None = None
     insert_spaces: bool | None = None  # None: decided by the language
     space_prob: float = 0.005
     space_gap_ratio: float = 0.0
@@ -167,6 +193,10 @@ class PPOCRSettings:
             raise ConfigError(f"ppocr det_limit_side_len out of range: {self.det_limit_side_len}")
         if self.rec_batch_num is not None and int(self.rec_batch_num) < 1:
             raise ConfigError("ppocr rec_batch_num must be >= 1")
+        if self.det_scope not in (None, "region", "page"):
+            raise ConfigError(f"ppocr det_scope must be 'region' or 'page', not {self.det_scope!r}")
+        if not 256 <= int(self.det_page_limit) <= 20000:
+            raise ConfigError(f"ppocr det_page_limit must be within 256..20000, not {self.det_page_limit}")
         for name in ("rec_pad_step", "det_pad_step"):
             v = getattr(self, name)
             if v is not None and (int(v) % 32 or not 0 <= int(v) <= 1024):
@@ -478,6 +508,41 @@ def _insert_spaces(
     return out
 
 
+class _PerShape:
+    """Sessions of one model, one for each input shape, behind one session's interface.
+
+    ONNX Runtime's CUDA convolutions keep the set-up of the input shape they last ran on: a run on another
+    shape than the session's previous run sets every convolution up again, even for a shape it ran before.
+    Measured on an H200 with the sample pages: 0.2 s a detection run and 0.45 s a 32-line recognition batch
+    when the shape changed from the run before, against 5 and 10 ms when it did not. Here each shape keeps a
+    session of its own, so each session always runs the same shape. The least recently used goes when there
+    are more than ``limit``; the session made first stays, for the model's inputs and metadata."""
+
+    def __init__(self, make: Any, limit: int = _PER_SHAPE_LIMIT) -> None:
+        self._make = make
+        self._limit = max(1, limit)
+        self._first = make()
+        self._by_shape: OrderedDict[tuple[int, ...], Any] = OrderedDict()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._first, name)
+
+    def __len__(self) -> int:
+        return len(self._by_shape)
+
+    def run(self, outputs: Any, feeds: dict[str, np.ndarray]) -> Any:
+        shape = tuple(int(d) for d in next(iter(feeds.values())).shape)
+        sess = self._by_shape.get(shape)
+        if sess is None:
+            sess = self._make() if self._by_shape else self._first
+            self._by_shape[shape] = sess
+            if len(self._by_shape) > self._limit:
+                self._by_shape.popitem(last=False)
+        else:
+            self._by_shape.move_to_end(shape)
+        return sess.run(outputs, feeds)
+
+
 # --- the engine ------------------------------------------------------------------------------------
 
 class PPOCREngine(OcrEngine):
@@ -555,14 +620,25 @@ class PPOCREngine(OcrEngine):
 
     # -- sessions ---------------------------------------------------------------------------------
 
-    def _session(self, path: Path, *, fold: bool = False) -> ort.InferenceSession:
+    def _sessions(self, path: Path, *, fold: bool = False) -> Any:
+        """The model's session, or with ``session_per_shape`` a session for each input shape (_PerShape);
+        the model is read and folded once for all of them."""
+        model: str | bytes = self._folded(path) if fold and self.settings.fold_affine else str(path)
+        if not self._per_shape():
+            return self._session(path, model=model)
+        return _PerShape(lambda: self._session(path, model=model))
+
+    def _per_shape(self) -> bool:
+        on = self.settings.session_per_shape
+        return bool(on) if on is not None else self.options.device == "cuda"
+
+    def _session(self, path: Path, *, fold: bool = False, model: str | bytes | None = None) -> ort.InferenceSession:
         try:
             import onnxruntime as ort
         except ImportError as exc:
             raise MissingDependencyError("onnxruntime is not installed: pip install onnxruntime") from exc
-        model: str | bytes = str(path)
-        if fold and self.settings.fold_affine:
-            model = self._folded(path)
+        if model is None:
+            model = self._folded(path) if fold and self.settings.fold_affine else str(path)
         so = ort.SessionOptions()
         so.log_severity_level = 3
         so.graph_optimization_level = {
@@ -573,8 +649,11 @@ class PPOCREngine(OcrEngine):
         }[self.settings.graph_opt]
         if self.options.threads:
             so.intra_op_num_threads = int(self.options.threads)
+        elif self.options.device == "cuda":
+            # The models run on the GPU; a CPU thread pool per session (one per shape) would only spin.
+            so.intra_op_num_threads = 1
         so.inter_op_num_threads = 1
-        if not self.settings.allow_spinning:
+        if not self.settings.allow_spinning or self.options.device == "cuda":
             so.add_session_config_entry("session.intra_op.allow_spinning", "0")
         if self.options.device == "cuda":
             _preload_cuda_libraries(ort)
@@ -641,7 +720,7 @@ class PPOCREngine(OcrEngine):
             score_mode="fast",
             use_dilation=True,
         )
-        rec = self._session(folder / REC_MODEL, fold=True)
+        rec = self._sessions(folder / REC_MODEL, fold=True)
         meta = rec.get_modelmeta().custom_metadata_map
         if "character" not in meta:
             raise EngineError("recognition model has no 'character' list in its metadata", path=str(folder))
@@ -652,7 +731,7 @@ class PPOCREngine(OcrEngine):
             if not (folder / CLS_MODEL).is_file():
                 raise MissingDependencyError(f"angle classifier model missing: {folder / CLS_MODEL}")
             self._cls = self._session(folder / CLS_MODEL)
-        self._det = self._session(folder / DET_MODEL, fold=True)
+        self._det = self._sessions(folder / DET_MODEL, fold=True)
         log.debug("ppocr models loaded from %s", folder)
 
     # -- detection --------------------------------------------------------------------------------
@@ -673,16 +752,25 @@ class PPOCREngine(OcrEngine):
         import cv2
 
         self._load()
-        assert self._det is not None
         h, w = image.shape[:2]
         if h < 4 or w < 4:
             return []
         rh, rw = self._det_scale(h, w)
         t0 = time.perf_counter()
         resized = cv2.resize(image, (rw, rh), interpolation=cv2.INTER_LINEAR if rw < w else cv2.INTER_CUBIC)
-        x = (resized.astype(np.float32) / 255.0 - 0.5) / 0.5
+        pred = self._det_map(resized, int(self.settings.det_pad_step))
+        quads = self._quads(pred, h, w)
+        self.timings["det"] += time.perf_counter() - t0
+        return quads
+
+    def _det_map(self, image: np.ndarray, step: int) -> np.ndarray:
+        """The detection model's text probability map (1 x 1 x h x w) of a BGR image. The model takes sides
+        that are multiples of 32: an image of other sides needs a ``step`` (a multiple of 32), to which its
+        input is padded (gray, as the convolutions pad)."""
+        assert self._det is not None
+        rh, rw = image.shape[:2]
+        x = (image.astype(np.float32) / 255.0 - 0.5) / 0.5
         x = x.transpose(2, 0, 1)[None]
-        step = int(self.settings.det_pad_step)
         if step and (rh % step or rw % step):
             padded = np.zeros((1, 3, -(-rh // step) * step, -(-rw // step) * step), dtype=np.float32)
             padded[:, :, :rh, :rw] = x
@@ -691,7 +779,11 @@ class PPOCREngine(OcrEngine):
             pred = self._det.run(None, {self._det.get_inputs()[0].name: x})[0]
         except Exception as exc:
             raise EngineError(f"ppocr detection failed: {exc}") from exc
-        boxes, _scores = self._db(pred[:, :, :rh, :rw], (h, w))
+        return pred[:, :, :rh, :rw]
+
+    def _quads(self, pred: np.ndarray, h: int, w: int) -> list[np.ndarray]:
+        """The line quadrilaterals of a probability map, in the pixels of an h x w image it covers."""
+        boxes, _scores = self._db(pred, (h, w))
         quads = []
         for b in boxes:
             q = _order_quad(np.asarray(b, dtype=np.float32))
@@ -700,8 +792,33 @@ class PPOCREngine(OcrEngine):
             if np.linalg.norm(q[0] - q[1]) <= 3 or np.linalg.norm(q[0] - q[3]) <= 3:
                 continue
             quads.append(q)
-        self.timings["det"] += time.perf_counter() - t0
         return quads
+
+    def _det_scope(self) -> str:
+        return self.settings.det_scope or _DET_SCOPE[self.options.device]
+
+    def _page_map(self, page: np.ndarray) -> tuple[np.ndarray, float, float]:
+        """Page scope: the whole page's probability map and its scales (map pixels per page pixel, down and
+        across). The page
+        is shrunk only when its long side passes ``det_page_limit``, and padded to ``_PAGE_PAD_STEP``."""
+        import cv2
+
+        h, w = page.shape[:2]
+        scale = min(1.0, int(self.settings.det_page_limit) / max(h, w))
+        image = page  # at full size only padded (a multiple of the step is one of 32), never resampled
+        if scale < 1.0:
+            rh, rw = max(32, round(h * scale / 32) * 32), max(32, round(w * scale / 32) * 32)
+            image = cv2.resize(page, (rw, rh), interpolation=cv2.INTER_AREA)
+        pred = self._det_map(image, max(_PAGE_PAD_STEP, int(self.settings.det_pad_step)))
+        return pred, image.shape[0] / h, image.shape[1] / w
+
+    def _region_quads(self, pred: np.ndarray, sy: float, sx: float, rect: tuple[int, int, int, int]) -> list[np.ndarray]:
+        """Page scope: the lines of one region, found in its own part of the page's probability map."""
+        x0, y0, x1, y1 = rect
+        part = pred[:, :, round(y0 * sy) : round(y1 * sy), round(x0 * sx) : round(x1 * sx)]
+        if min(part.shape[2:]) < 2:
+            return []
+        return self._quads(part, y1 - y0, x1 - x0)
 
     # -- classification / recognition -------------------------------------------------------------
 
@@ -865,12 +982,21 @@ class PPOCREngine(OcrEngine):
             x0, y0 = max(0, int(math.floor(r[0]))), max(0, int(math.floor(r[1])))
             x1, y1 = min(W, int(math.ceil(r[2]))), min(H, int(math.ceil(r[3])))
             rects.append((x0, y0, x1, y1))
+        page_map: tuple[np.ndarray, float, float] | None = None
+        if regions is not None and self._det_scope() == "page":
+            t0 = time.perf_counter()
+            page_map = self._page_map(bgr)
+            self.timings["det"] += time.perf_counter() - t0
         crops: list[_Crop] = []
         for ri, (x0, y0, x1, y1) in enumerate(rects):
             if x1 - x0 < 4 or y1 - y0 < 4:
                 continue
-            sub = bgr[y0:y1, x0:x1]
-            quads = self.detect(sub)
+            if page_map is None:
+                quads = self.detect(bgr[y0:y1, x0:x1])
+            else:
+                t0 = time.perf_counter()
+                quads = self._region_quads(*page_map, (x0, y0, x1, y1))
+                self.timings["det"] += time.perf_counter() - t0
             for k in reading_order([_box_of(q) for q in quads]):
                 q = quads[k]
                 q = q + np.array([x0, y0], dtype=np.float32)
