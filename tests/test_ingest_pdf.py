@@ -331,3 +331,25 @@ def test_fake_bold_glyphs_drawn_twice_are_read_once(tmp_path: Path) -> None:
     assert page is not None
     assert texts(page.lines) == ["Harbor board approves the new ferry pier", "and a second line drawn only once here"]
 
+
+
+def test_redrawn_candidates_hold_every_glyph_the_exact_check_drops() -> None:
+    """Only glyphs with a same-text glyph in a neighbouring cell go through the exact check: the glyphs it
+    keeps are the same as when every glyph goes through it, wherever the pairs fall on the cell grid."""
+    from ocr_pipeline.ingest.pdf import _first_drawing, _Glyph, _redrawn_candidates
+
+    rng = np.random.default_rng(7)
+    glyphs = []
+    for k in range(600):
+        x, y = float(rng.uniform(-5, 300)), float(rng.uniform(0, 400))
+        glyphs.append(_Glyph("abc"[k % 3], x, x + 5, y, y + 9, 9.0, k))
+        if k % 7 == 0:  # drawn again, up to 1.3 tolerances away
+            dx, dy = rng.uniform(-1.3, 1.3, 2)
+            glyphs.append(_Glyph("abc"[k % 3], x + dx, x + dx + 5, y + dy, y + dy + 9, 9.0, k))
+    seen_all: dict = {}
+    everyone = [g for g in glyphs if _first_drawing(seen_all, g, 1.0)]
+    cand = _redrawn_candidates(glyphs, 1.0)
+    seen: dict = {}
+    fast = [g for g, c in zip(glyphs, cand, strict=True) if not c or _first_drawing(seen, g, 1.0)]
+    assert fast == everyone
+    assert len(everyone) < len(glyphs) and cand.sum() < len(glyphs)

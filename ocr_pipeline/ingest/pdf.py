@@ -236,6 +236,7 @@ class _Row:
     glyphs: list[_Glyph]
 
 
+@functools.lru_cache(maxsize=4096)  # a page has thousands of glyphs but a few hundred different ones
 def _is_garbage(text: str) -> bool:
     if _GARBAGE.search(text):
         return True
@@ -247,6 +248,28 @@ _Box = tuple[float, float, float, float]
 
 # Code points str.strip() removes: a glyph of one of these is a space, not a character to place.
 _BLANK_CODES = frozenset(i for i in range(0x3001) if not chr(i).strip())
+
+
+def _redrawn_candidates(glyphs: list[_Glyph], tol: float) -> np.ndarray:
+    """Which glyphs may be a redrawing of another (bool per glyph): those with a glyph of the same text in
+    the same or a neighbouring cell ``2 * tol`` wide. Two glyphs within ``tol`` of each other always are, so
+    the exact check (``_first_drawing``) needs to see only these: on most pages none."""
+    n = len(glyphs)
+    if n < 2:
+        return np.zeros(n, dtype=bool)
+    ids: dict[str, int] = {}
+    tid = np.fromiter((ids.setdefault(g.text, len(ids)) for g in glyphs), dtype=np.int64, count=n)
+    lim = (1 << 20) - 2
+    cx = np.clip(np.floor(np.fromiter((g.x0 for g in glyphs), np.float64, n) / (2 * tol)), -lim, lim).astype(np.int64)
+    cy = np.clip(np.floor(np.fromiter((g.top for g in glyphs), np.float64, n) / (2 * tol)), -lim, lim).astype(np.int64)
+    key = (tid << 42) | ((cx + (1 << 20)) << 21) | (cy + (1 << 20))
+    uniq, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    out = counts[inverse.reshape(-1)] > 1
+    for dx in (-1, 0, 1):
+        for dy in (-1, 0, 1):
+            if dx or dy:
+                out |= np.isin(key + (dx << 21) + dy, uniq)
+    return out
 
 
 def _first_drawing(seen: dict[tuple[str, int, int], list[_Glyph]], g: _Glyph, tol: float) -> bool:
@@ -304,6 +327,7 @@ def _page_objects(
     cb = page.get_cropbox()
     crop = (cb[0] - ox, oy - cb[3], cb[2] - ox, oy - cb[1])
     raw: list[_Glyph] = []
+    drawn: list[int] = []  # positions in raw of the characters that are not spaces
     seen: dict[tuple[str, int, int], list[_Glyph]] = {}
     tol = dedupe_tolerance
     # PDFium's own functions, called directly with one reused rectangle: a page holds thousands of
@@ -324,9 +348,19 @@ def _page_objects(
             raise RuntimeError(f"PDFium gives no box for character {i}")
         top, bottom = rect.top, rect.bottom
         size = float(font_size(handle, i)) or (top - bottom) or 1.0
-        g = _Glyph(text, rect.left - ox, rect.right - ox, oy - top, oy - bottom, size, len(raw))
-        if code in _BLANK_CODES or _first_drawing(seen, g, tol):
-            raw.append(g)
+        g = _Glyph(text, rect.left - ox, rect.right - ox, oy - top, oy - bottom, size, 0)
+        if code not in _BLANK_CODES:
+            drawn.append(len(raw))
+        raw.append(g)
+    # A character drawn again within tol of its first drawing goes; only candidates need the exact check.
+    dropped: set[int] = set()
+    for k in np.flatnonzero(_redrawn_candidates([raw[k] for k in drawn], tol)):
+        if not _first_drawing(seen, raw[drawn[k]], tol):
+            dropped.add(drawn[k])
+    if dropped:
+        raw = [g for k, g in enumerate(raw) if k not in dropped]
+    for k, g in enumerate(raw):
+        g.i = k
     rules: list[tuple[float, float, float]] = []
     images: list[_Box] = []
     bounds = [ctypes.c_float() for _ in range(4)]
