@@ -748,7 +748,7 @@ class PPOCREngine(OcrEngine):
         return rh, rw
 
     def detect(self, image: np.ndarray) -> list[np.ndarray]:
-        """Text-line quadrilaterals (4x2 float32, page pixels) in a BGR image."""
+        """Text-line quadrilaterals (4x2 float32, page pixels) in a BGR or a gray image."""
         import cv2
 
         self._load()
@@ -764,17 +764,27 @@ class PPOCREngine(OcrEngine):
         return quads
 
     def _det_map(self, image: np.ndarray, step: int) -> np.ndarray:
-        """The detection model's text probability map (1 x 1 x h x w) of a BGR image. The model takes sides
-        that are multiples of 32: an image of other sides needs a ``step`` (a multiple of 32), to which its
-        input is padded (gray, as the convolutions pad)."""
+        """The detection model's text probability map (1 x 1 x h x w) of a BGR or gray image. The model takes
+        sides that are multiples of 32: an image of other sides needs a ``step`` (a multiple of 32), to which
+        its input is padded (gray, as the convolutions pad)."""
         assert self._det is not None
         rh, rw = image.shape[:2]
-        x = (image.astype(np.float32) / 255.0 - 0.5) / 0.5
-        x = x.transpose(2, 0, 1)[None]
-        if step and (rh % step or rw % step):
-            padded = np.zeros((1, 3, -(-rh // step) * step, -(-rw // step) * step), dtype=np.float32)
-            padded[:, :, :rh, :rw] = x
-            x = padded
+        ph, pw = (-(-rh // step) * step, -(-rw // step) * step) if step else (rh, rw)
+        # The input tensor is filled in place, padding included: one pass over the pixels, where the
+        # arithmetic on the whole image, the transpose and the padding were three copies of 12 bytes a pixel.
+        x = (np.zeros if (ph, pw) != (rh, rw) else np.empty)((1, 3, ph, pw), dtype=np.float32)
+        if image.ndim == 2:  # a gray page: one channel worked out, the model's three take copies of it
+            g = image.astype(np.float32)
+            g /= 255.0
+            g -= 0.5
+            g /= 0.5
+            x[0, :, :rh, :rw] = g
+        else:
+            body = x[0, :, :rh, :rw]
+            body[...] = image.transpose(2, 0, 1)
+            body /= 255.0
+            body -= 0.5
+            body /= 0.5
         try:
             pred = self._det.run(None, {self._det.get_inputs()[0].name: x})[0]
         except Exception as exc:
@@ -968,7 +978,7 @@ class PPOCREngine(OcrEngine):
         if image.dtype != np.uint8:
             raise EngineError(f"expected an 8-bit image, got {image.dtype}")
         if image.ndim == 2:
-            bgr = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+            bgr = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)  # for the line crops: the models read three channels
         elif image.ndim == 3 and image.shape[2] == 4:
             bgr = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
         elif image.ndim == 3 and image.shape[2] == 3:
@@ -977,6 +987,8 @@ class PPOCREngine(OcrEngine):
             raise EngineError(f"unsupported image shape {image.shape}")
         self._load()
         H, W = bgr.shape[:2]
+        # Detection reads a gray page as it is: its three input channels would be copies of one.
+        det_src = image if image.ndim == 2 else bgr
         rects: list[tuple[int, int, int, int]] = []
         for r in regions if regions is not None else [(0, 0, W, H)]:
             x0, y0 = max(0, int(math.floor(r[0]))), max(0, int(math.floor(r[1])))
@@ -985,14 +997,14 @@ class PPOCREngine(OcrEngine):
         page_map: tuple[np.ndarray, float, float] | None = None
         if regions is not None and self._det_scope() == "page":
             t0 = time.perf_counter()
-            page_map = self._page_map(bgr)
+            page_map = self._page_map(det_src)
             self.timings["det"] += time.perf_counter() - t0
         crops: list[_Crop] = []
         for ri, (x0, y0, x1, y1) in enumerate(rects):
             if x1 - x0 < 4 or y1 - y0 < 4:
                 continue
             if page_map is None:
-                quads = self.detect(bgr[y0:y1, x0:x1])
+                quads = self.detect(det_src[y0:y1, x0:x1])
             else:
                 t0 = time.perf_counter()
                 quads = self._region_quads(*page_map, (x0, y0, x1, y1))
