@@ -205,6 +205,8 @@ def test_padded_shapes_read_the_same(ppocr_zh: PPOCREngine) -> None:
     quads = det.detect(bgr)
     h, w = img.shape[:2]
     assert len(quads) == len(ppocr_zh.detect(bgr)) == len(ZH_LINES)
+    # A gray image is detected as it is: the same lines as its three-channel copy.
+    assert all(np.array_equal(a, b) for a, b in zip(ppocr_zh.detect(img), ppocr_zh.detect(bgr), strict=True))
     assert all(q[:, 0].max() <= w and q[:, 1].max() <= h for q in quads)
     with pytest.raises(ConfigError, match="rec_pad_step"):
         PPOCREngine(EngineOptions(extra={"rec_pad_step": 100}))
