@@ -345,37 +345,18 @@ def _join_row_pieces(regions: list[tuple[int, int, int, int]], ch: float, gutter
     rest of the caption, when no gutter of the grid and
     no rule lies between them: recognised apart, the pieces lose their order and their neighbours."""
     out = list(regions)
+    # Whether two regions join depends on them alone: a pair found apart stays apart while both last.
+    apart: set[tuple[tuple[int, int, int, int], tuple[int, int, int, int]]] = set()
     changed = True
     while changed:
         changed = False
         for i, a in enumerate(out):
             for j in range(i + 1, len(out)):
                 b = out[j]
-                ha, hb = a[3] - a[1], b[3] - b[1]
-                lo, hi = (a[2], b[0]) if a[0] <= b[0] else (b[2], a[0])
-                # Short regions that overlap hold pieces of the same lines (a caption cut up at word
-                # spaces both ways): read apart, each would take half of the other's letters.
-                crossed = max(ha, hb) <= 3.5 * ch and hi < lo and min(a[3], b[3]) > max(a[1], b[1])
-                # A region (mostly) inside another would be read twice.
-                iw = min(a[2], b[2]) - max(a[0], b[0])
-                ih = min(a[3], b[3]) - max(a[1], b[1])
-                crossed = crossed or (iw > 0 and ih > 0 and iw * ih >= 0.8 * min(
-                    (a[2] - a[0]) * ha, (b[2] - b[0]) * hb))
-                if not crossed:
-                    # One of them is a single line, level with the first or last line of the other.
-                    if min(ha, hb) > 2.2 * ch or min(a[3], b[3]) - max(a[1], b[1]) < 0.6 * min(ha, hb):
-                        continue
-                    if abs(a[1] - b[1]) > 0.8 * ch and abs(a[3] - b[3]) > 0.8 * ch:
-                        continue
-                    if hi - lo > 1.2 * ch:
-                        continue
-                    # The joined line may cross no gutter that neither piece crossed already.
-                    u0, u1 = min(a[0], b[0]), max(a[2], b[2])
-                    if any(u0 < (g0 + g1) / 2 < u1 and not (a[0] < (g0 + g1) / 2 < a[2])
-                           and not (b[0] < (g0 + g1) / 2 < b[2]) for g0, g1 in gutters):
-                        continue
-                if any(lo - 2 <= (r[0] + r[2]) / 2 <= hi + 2 and r[1] <= max(a[3], b[3]) and r[3] >= min(a[1], b[1])
-                       for r in vrules):
+                if (a, b) in apart:
+                    continue
+                if not _joinable(a, b, ch, gutters, vrules):
+                    apart.add((a, b))
                     continue
                 out[i] = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
                 del out[j]
@@ -384,6 +365,36 @@ def _join_row_pieces(regions: list[tuple[int, int, int, int]], ch: float, gutter
             if changed:
                 break
     return out
+
+
+def _joinable(a: tuple[int, int, int, int], b: tuple[int, int, int, int], ch: float, gutters: list[tuple[int, int]],
+              vrules: list[tuple[int, int, int, int]]) -> bool:
+    """Whether regions a and b hold pieces of the same lines (see _join_row_pieces)."""
+    ha, hb = a[3] - a[1], b[3] - b[1]
+    lo, hi = (a[2], b[0]) if a[0] <= b[0] else (b[2], a[0])
+    # Short regions that overlap hold pieces of the same lines (a caption cut up at word
+    # spaces both ways): read apart, each would take half of the other's letters.
+    crossed = max(ha, hb) <= 3.5 * ch and hi < lo and min(a[3], b[3]) > max(a[1], b[1])
+    # A region (mostly) inside another would be read twice.
+    iw = min(a[2], b[2]) - max(a[0], b[0])
+    ih = min(a[3], b[3]) - max(a[1], b[1])
+    crossed = crossed or (iw > 0 and ih > 0 and iw * ih >= 0.8 * min(
+        (a[2] - a[0]) * ha, (b[2] - b[0]) * hb))
+    if not crossed:
+        # One of them is a single line, level with the first or last line of the other.
+        if min(ha, hb) > 2.2 * ch or min(a[3], b[3]) - max(a[1], b[1]) < 0.6 * min(ha, hb):
+            return False
+        if abs(a[1] - b[1]) > 0.8 * ch and abs(a[3] - b[3]) > 0.8 * ch:
+            return False
+        if hi - lo > 1.2 * ch:
+            return False
+        # The joined line may cross no gutter that neither piece crossed already.
+        u0, u1 = min(a[0], b[0]), max(a[2], b[2])
+        if any(u0 < (g0 + g1) / 2 < u1 and not (a[0] < (g0 + g1) / 2 < a[2])
+               and not (b[0] < (g0 + g1) / 2 < b[2]) for g0, g1 in gutters):
+            return False
+    return not any(lo - 2 <= (r[0] + r[2]) / 2 <= hi + 2 and r[1] <= max(a[3], b[3]) and r[3] >= min(a[1], b[1])
+                   for r in vrules)
 
 
 def _mostly_inside(box: tuple[int, int, int, int], photo: BBox, scale: float) -> bool:
