@@ -999,7 +999,7 @@ class PPOCREngine(OcrEngine):
             x1, y1 = min(W, int(math.ceil(r[2]))), min(H, int(math.ceil(r[3])))
             rects.append((x0, y0, x1, y1))
         page_map: tuple[np.ndarray, float, float] | None = None
-        if regions is not None and self._det_scope() == "page":
+        if regions is not None and rects and self._det_scope() == "page":
             t0 = time.perf_counter()
             page_map = self._page_map(det_src)
             self.timings["det"] += time.perf_counter() - t0
