@@ -180,7 +180,8 @@ def main() -> int:
                     "(default: the engine's, by device)")
     ap.add_argument("--conv-algo", default="", help="cuDNN algorithm searches to try on cuda, comma-separated "
                     "(heuristic, exhaustive, default; default: the engine's)")
-    ap.add_argument("--repeat", type=int, default=1, help="rounds over the pages; the fastest counts")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="rounds over the pages: the first is reported, and the fastest of the others")
     ap.add_argument("--budget", type=float, default=0.0,
                     help="seconds for each setting, load included; stop after the page that passes it (0: no limit)")
     ap.add_argument("--trace", action="store_true",
