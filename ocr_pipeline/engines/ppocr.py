@@ -529,6 +529,8 @@ class _PerShape:
         self._by_shape: OrderedDict[tuple[int, ...], Any] = OrderedDict()
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # not the session's (and no recursion while a copy is being made)
+            raise AttributeError(name)
         return getattr(self._first, name)
 
     def __len__(self) -> int:
