@@ -252,23 +252,27 @@ _BLANK_CODES = frozenset(i for i in range(0x3001) if not chr(i).strip())
 
 def _redrawn_candidates(glyphs: list[_Glyph], tol: float) -> np.ndarray:
     """Which glyphs may be a redrawing of another (bool per glyph): those with a glyph of the same text in
-    the same or a neighbouring cell ``2 * tol`` wide. Two glyphs within ``tol`` of each other always are, so
-    the exact check (``_first_drawing``) needs to see only these: on most pages none."""
+    one of the cells ``_first_drawing`` looks in. Two glyphs within ``tol`` of each other always are, so
+    the exact check needs to see only these: on most pages none."""
     n = len(glyphs)
     if n < 2:
         return np.zeros(n, dtype=bool)
     ids: dict[str, int] = {}
-    tid = np.fromiter((ids.setdefault(g.text, len(ids)) for g in glyphs), dtype=np.int64, count=n)
+    tid = np.array([ids.setdefault(g.text, len(ids)) for g in glyphs], dtype=np.int64)
     lim = (1 << 20) - 2
-    cx = np.clip(np.floor(np.fromiter((g.x0 for g in glyphs), np.float64, n) / (2 * tol)), -lim, lim).astype(np.int64)
-    cy = np.clip(np.floor(np.fromiter((g.top for g in glyphs), np.float64, n) / (2 * tol)), -lim, lim).astype(np.int64)
-    key = (tid << 42) | ((cx + (1 << 20)) << 21) | (cy + (1 << 20))
-    uniq, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
-    out = counts[inverse.reshape(-1)] > 1
-    for dx in (-1, 0, 1):
-        for dy in (-1, 0, 1):
-            if dx or dy:
-                out |= np.isin(key + (dx << 21) + dy, uniq)
+    fx = np.array([g.x0 for g in glyphs], dtype=np.float64) / (2 * tol)
+    fy = np.array([g.top for g in glyphs], dtype=np.float64) / (2 * tol)
+    cx, cy = np.floor(fx), np.floor(fy)
+    # The neighbouring cell each way on the side of the cell the glyph lies in, as _first_drawing takes it.
+    dx = np.where(fx - cx < 0.5, -1, 1).astype(np.int64)
+    dy = np.where(fy - cy < 0.5, -1, 1).astype(np.int64)
+    key = (tid << 42) | ((np.clip(cx, -lim, lim).astype(np.int64) + (1 << 20)) << 21) | (
+        np.clip(cy, -lim, lim).astype(np.int64) + (1 << 20))
+    uniq, counts = np.unique(key, return_counts=True)
+    last = len(uniq) - 1
+    out = counts[np.searchsorted(uniq, key)] > 1
+    for near in (key + (dx << 21), key + dy, key + (dx << 21) + dy):
+        out |= uniq[np.minimum(np.searchsorted(uniq, near), last)] == near
     return out
 
 
