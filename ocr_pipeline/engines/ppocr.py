@@ -638,13 +638,12 @@ class PPOCREngine(OcrEngine):
         on = self.settings.session_per_shape
         return bool(on) if on is not None else self.options.device == "cuda"
 
-    def _session(self, path: Path, *, fold: bool = False, model: str | bytes | None = None) -> ort.InferenceSession:
+    def _session(self, path: Path, *, model: str | bytes | None = None) -> ort.InferenceSession:
+        """A session of the model at ``path``, or of ``model`` (its folded bytes) when given."""
         try:
             import onnxruntime as ort
         except ImportError as exc:
             raise MissingDependencyError("onnxruntime is not installed: pip install onnxruntime") from exc
-        if model is None:
-            model = self._folded(path) if fold and self.settings.fold_affine else str(path)
         so = ort.SessionOptions()
         so.log_severity_level = 3
         so.graph_optimization_level = {
@@ -675,7 +674,7 @@ class PPOCREngine(OcrEngine):
         else:
             providers = ["CPUExecutionProvider"]
         try:
-            sess = ort.InferenceSession(model, sess_options=so, providers=providers)
+            sess = ort.InferenceSession(model if model is not None else str(path), sess_options=so, providers=providers)
         except Exception as exc:
             raise EngineError(f"cannot load ONNX model: {exc}", path=str(path)) from exc
         if self.options.device == "cuda" and sess.get_providers()[0] != "CUDAExecutionProvider":

@@ -332,8 +332,6 @@ def _page_objects(
     crop = (cb[0] - ox, oy - cb[3], cb[2] - ox, oy - cb[1])
     raw: list[_Glyph] = []
     drawn: list[int] = []  # positions in raw of the characters that are not spaces
-    seen: dict[tuple[str, int, int], list[_Glyph]] = {}
-    tol = dedupe_tolerance
     # PDFium's own functions, called directly with one reused rectangle: a page holds thousands of
     # characters, and the helpers' per-call overhead was a third of reading them.
     handle = tp.raw
@@ -357,6 +355,8 @@ def _page_objects(
             drawn.append(len(raw))
         raw.append(g)
     # A character drawn again within tol of its first drawing goes; only candidates need the exact check.
+    tol = dedupe_tolerance
+    seen: dict[tuple[str, int, int], list[_Glyph]] = {}
     dropped: set[int] = set()
     for k in np.flatnonzero(_redrawn_candidates([raw[k] for k in drawn], tol)):
         if not _first_drawing(seen, raw[drawn[k]], tol):

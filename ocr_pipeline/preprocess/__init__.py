@@ -156,7 +156,7 @@ def preprocess(
         if orientation:
             # The page seen turned: the coarse grid is enough to compare the two ways.
             t_pts = pts.transposed()
-            t_angle, score_v, t_conf = search_angle(t_pts, max_skew, fine=False)
+            t_angle, score_v, _ = search_angle(t_pts, max_skew, fine=False)
             gaps_h = gap_score(pts, angle)
             gaps_v = gap_score(t_pts, t_angle)
             evidence = _line_direction(score_h, score_v, gaps_h, gaps_v, _smear_cue(small))
