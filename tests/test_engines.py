@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -212,11 +213,13 @@ def test_padded_shapes_read_the_same(ppocr_zh: PPOCREngine) -> None:
         PPOCREngine(EngineOptions(extra={"rec_pad_step": 100}))
 
 
-def test_a_session_for_each_input_shape(ppocr_zh: PPOCREngine) -> None:
+def test_a_session_for_each_input_shape(ppocr_zh: PPOCREngine, monkeypatch: pytest.MonkeyPatch) -> None:
     """With session_per_shape each input shape runs on a session of its own (the least recently used going
     past the limit), and the text read is the same as with one session."""
+    import ocr_pipeline.engines.ppocr as ppocr
     from ocr_pipeline.engines.ppocr import _PerShape
 
+    monkeypatch.setattr(ppocr, "_SESSION_CACHE", OrderedDict())  # no shapes left by other engines' runs
     e = PPOCREngine(EngineOptions(lang="zh", extra={"session_per_shape": True}))
     small, wide = render_lines(ZH_LINES[:1], CJK_FONT), render_lines(ZH_LINES, CJK_FONT, size=36)
     for img in (small, wide, small):
@@ -237,6 +240,34 @@ def test_a_session_for_each_input_shape(ppocr_zh: PPOCREngine) -> None:
                                                            (1, 3, 64, 64), (1, 3, 32, 32)]
     assert made == [0, 1, 2] and len(pool) == 2  # x's session kept (used last but one), y's let go
     assert not PPOCREngine(EngineOptions())._per_shape()
+
+
+def test_engines_of_one_process_share_loaded_models(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second engine with the same settings (a library user's next convert) takes the models the first
+    loaded and folded, and reads the same; other settings load their own; the cache stays small."""
+    import ocr_pipeline.engines.onnxopt as onnxopt
+    import ocr_pipeline.engines.ppocr as ppocr
+
+    monkeypatch.setattr(ppocr, "_SESSION_CACHE", OrderedDict())
+    folds: list[str] = []
+    real = onnxopt.session_model
+
+    def counted(path: Path) -> object:
+        folds.append(path.name)
+        return real(path)
+
+    monkeypatch.setattr(onnxopt, "session_model", counted)
+    img = render_lines(ZH_LINES[:2], CJK_FONT)
+    a, b = PPOCREngine(EngineOptions(lang="zh")), PPOCREngine(EngineOptions(lang="zh"))
+    assert [ln.text for ln in a.recognize(img)] == [ln.text for ln in b.recognize(img)]
+    assert a._det is b._det and a._rec is b._rec and len(folds) == 2  # det and rec folded once
+    assert b.provenance().settings["fold_affine"] is True
+    c = PPOCREngine(EngineOptions(lang="zh", threads=1))
+    c.recognize(img)
+    assert c._det is not a._det and len(folds) == 4
+    for threads in (2, 3):
+        PPOCREngine(EngineOptions(lang="zh", threads=threads)).recognize(img)
+    assert len(ppocr._SESSION_CACHE) == ppocr._SESSION_CACHE_LIMIT
 
 
 def test_latin_languages() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -119,16 +120,19 @@ def test_shipped_detection_model_maps_the_same() -> None:
 
 def test_engine_runs_the_shipped_model_when_folding_fails(monkeypatch, caplog) -> None:
     import ocr_pipeline.engines.onnxopt as onnxopt
+    import ocr_pipeline.engines.ppocr as ppocr
     from ocr_pipeline.engines import EngineOptions, create_engine
 
     def broken(path: Path) -> None:
         raise ValueError("unexpected graph")
 
     monkeypatch.setattr(onnxopt, "fold_affine", broken)
+    monkeypatch.setattr(ppocr, "_SESSION_CACHE", OrderedDict())  # models loaded by earlier tests are not reused
     engine = create_engine("ppocr", EngineOptions(lang="zh"))
     page = np.full((80, 400), 255, np.uint8)
     with caplog.at_level(logging.WARNING):
         assert engine.recognize(page) == []
     assert "runs as shipped" in caplog.text
     assert engine.provenance().settings["fold_affine"] is False  # what was done, not what was asked
+    monkeypatch.undo()
     assert create_engine("ppocr", EngineOptions(lang="zh")).provenance().settings["fold_affine"] is True

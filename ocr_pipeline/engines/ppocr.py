@@ -47,6 +47,7 @@ import importlib.util
 import io
 import logging
 import math
+import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, fields
@@ -97,6 +98,11 @@ _DET_SCOPE = {"cpu": "region", "cuda": "page"}
 _PAGE_PAD_STEP = 256
 # Sessions of one model kept for as many input shapes (see _PerShape); the least recently used goes first.
 _PER_SHAPE_LIMIT = 24
+# Loaded models kept for the process (see ``_cached_sessions``): a few, so that a library user converting
+# edition after edition, each with a new engine, loads and folds them once (0.1 s a conversion).
+_SESSION_CACHE_LIMIT = 4
+_SESSION_CACHE: OrderedDict[tuple[Any, ...], tuple[Any, bool]] = OrderedDict()
+_SESSION_CACHE_LOCK = threading.Lock()
 
 
 @dataclass(slots=True)
@@ -527,6 +533,8 @@ class _PerShape:
         self._limit = max(1, limit)
         self._first = make()
         self._by_shape: OrderedDict[tuple[int, ...], Any] = OrderedDict()
+        # Engines of one process share their sessions (_cached_sessions), maybe from several threads.
+        self._lock = threading.Lock()
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):  # not the session's (and no recursion while a copy is being made)
@@ -538,14 +546,15 @@ class _PerShape:
 
     def run(self, outputs: Any, feeds: dict[str, np.ndarray]) -> Any:
         shape = tuple(int(d) for d in next(iter(feeds.values())).shape)
-        sess = self._by_shape.get(shape)
-        if sess is None:
-            sess = self._make() if self._by_shape else self._first
-            self._by_shape[shape] = sess
-            if len(self._by_shape) > self._limit:
-                self._by_shape.popitem(last=False)
-        else:
-            self._by_shape.move_to_end(shape)
+        with self._lock:
+            sess = self._by_shape.get(shape)
+            if sess is None:
+                sess = self._make() if self._by_shape else self._first
+                self._by_shape[shape] = sess
+                if len(self._by_shape) > self._limit:
+                    self._by_shape.popitem(last=False)
+            else:
+                self._by_shape.move_to_end(shape)
         return sess.run(outputs, feeds)
 
 
@@ -569,7 +578,7 @@ class PPOCREngine(OcrEngine):
         self._cls: ort.InferenceSession | None = None
         self._charset: list[str] = []
         self._db: Any = None
-        # Whether the models loaded with their graphs folded (None until they load; see _folded).
+        # Whether the models loaded with their graphs folded (None until they load; see _sessions).
         self._fold_applied: bool | None = None
         # Seconds spent in each stage since the engine was made (for benchmarks and the report).
         self.timings: dict[str, float] = {"det": 0.0, "cls": 0.0, "rec": 0.0}
@@ -628,11 +637,29 @@ class PPOCREngine(OcrEngine):
 
     def _sessions(self, path: Path, *, fold: bool = False) -> Any:
         """The model's session, or with ``session_per_shape`` a session for each input shape (_PerShape);
-        the model is read and folded once for all of them."""
-        model: str | bytes = self._folded(path) if fold and self.settings.fold_affine else str(path)
-        if not self._per_shape():
-            return self._session(path, model=model)
-        return _PerShape(lambda: self._session(path, model=model))
+        the model is read and folded once for all of them. Taken from the process's cache when an engine
+        with the same settings loaded it before (ONNX Runtime sessions run from several threads safely)."""
+        s, o = self.settings, self.options
+        fold = fold and s.fold_affine
+        key = (str(path), path.stat().st_mtime_ns if path.exists() else 0, fold, o.device, o.threads, s.graph_opt,
+               s.allow_spinning, s.cuda_conv_algo, self._per_shape())
+        with _SESSION_CACHE_LOCK:
+            hit = _SESSION_CACHE.get(key)
+            if hit is not None:
+                _SESSION_CACHE.move_to_end(key)
+        if hit is None:
+            model, folded = self._folded(path) if fold else (str(path), False)
+            sessions = _PerShape(lambda: self._session(path, model=model)) if self._per_shape() else (
+                self._session(path, model=model))
+            hit = (sessions, folded)
+            with _SESSION_CACHE_LOCK:
+                _SESSION_CACHE[key] = hit
+                while len(_SESSION_CACHE) > _SESSION_CACHE_LIMIT:
+                    _SESSION_CACHE.popitem(last=False)
+        sessions, folded = hit
+        if fold:
+            self._fold_applied = folded if self._fold_applied is None else self._fold_applied and folded
+        return sessions
 
     def _per_shape(self) -> bool:
         on = self.settings.session_per_shape
@@ -693,16 +720,14 @@ class PPOCREngine(OcrEngine):
         n = self.settings.rec_pad_step
         return int(n) if n is not None else _REC_PAD_STEP[self.options.device]
 
-    def _folded(self, path: Path) -> str | bytes:
-        """The model with its affine steps folded (``engines.onnxopt``), or its path when that fails."""
+    @staticmethod
+    def _folded(path: Path) -> tuple[str | bytes, bool]:
+        """The model with its affine steps folded (``engines.onnxopt``), or its path when that fails; and
+        whether anything was folded."""
         from ocr_pipeline.engines.onnxopt import session_model
 
         model, folded = session_model(path)
-        if folded is None:
-            self._fold_applied = False
-        elif self._fold_applied is None:
-            self._fold_applied = folded.changed
-        return model
+        return model, folded is not None and folded.changed
 
     def _load(self) -> None:
         if self._det is not None:
