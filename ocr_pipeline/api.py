@@ -32,11 +32,11 @@ def save_page_image(res: PageResult, edition_dir: Path) -> None:
     """The upright, straightened page image that the coordinates in edition.json refer to (for the report)."""
     if res.image is None:
         return
-    import cv2
+    from ocr_pipeline.pipeline import encode_jpeg
 
-    ok, buf = cv2.imencode(".jpg", res.image, [cv2.IMWRITE_JPEG_QUALITY, 80])
-    if ok:
-        atomic_write_bytes(edition_dir / "pages" / f"page-{res.page.number:02d}.jpg", buf.tobytes())
+    data = res.jpeg.result() if res.jpeg is not None else encode_jpeg(res.image)
+    if data is not None:
+        atomic_write_bytes(edition_dir / "pages" / f"page-{res.page.number:02d}.jpg", data)
 
 
 def write_edition(edition: Edition, edition_dir: Path, export_options: ExportOptions | None = None) -> float:

@@ -57,6 +57,9 @@ def test_convert_writes_edition_and_text(zh_converted) -> None:
     assert _cer(got, body) < 0.02, got[:200]
     text = (out / "page-01" / "text" / "edition.txt").read_text(encoding="utf-8")
     assert body[:20] in text.replace("\n", "")
+    # The page image the coordinates refer to (encoded beside the layout, in the helper thread).
+    with Image.open(out / "page-01" / "pages" / "page-01.jpg") as shot:
+        assert shot.format == "JPEG" and shot.size == (edition.pages[0].width, edition.pages[0].height)
 
 
 def test_no_line_crosses_a_gutter(zh_converted) -> None:

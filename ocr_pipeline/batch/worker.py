@@ -54,7 +54,7 @@ class PageWorker:
                  keep: dict[tuple[str, int], PageResult] | None = None) -> None:
         from ocr_pipeline.pipeline import Converter
 
-        self.converter = Converter(settings)
+        self.converter = Converter(settings, page_images=True)
         self.outdir = Path(outdir)
         # The thread count is recorded as the user gave it: the outputs of --jobs 1 and --jobs 4 must match.
         self.recorded_threads = recorded_threads
