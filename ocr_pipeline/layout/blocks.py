@@ -163,14 +163,20 @@ def merge_row_pieces(lines: list[Line], vrules: list[BBox] | None = None) -> lis
     unless a vertical rule stands between them (headlines of two articles side by side)."""
     vrules = vrules or []
     out: list[Line] = []
+    # Lines come top first, so a line ending above this one's top shares no row with it or any after it:
+    # only the others are compared (in the order they came, so the first match is the same).
+    open_: list[int] = []
     for ln in sorted(lines, key=lambda x: (x.bbox[1], x.bbox[0])):
-        for i, prev in enumerate(out):
+        open_ = [i for i in open_ if out[i].bbox[3] >= ln.bbox[1]]
+        for i in open_:
+            prev = out[i]
             if _same_row(prev, ln) and not _rule_apart(prev, ln, vrules):
                 gap = max(ln.bbox[0] - prev.bbox[2], prev.bbox[0] - ln.bbox[2])
                 if gap <= 1.2 * max(text_height(prev), text_height(ln)):
                     out[i] = _merge_pair(prev, ln)
                     break
         else:
+            open_.append(len(out))
             out.append(ln)
     return out
 
