@@ -20,7 +20,7 @@ from ocr_pipeline import __version__
 from ocr_pipeline.engines import OcrEngine, create_engine
 from ocr_pipeline.engines.base import EngineOptions
 from ocr_pipeline.errors import EXIT_PARTIAL, BadInputError, EngineError, OcrPipelineError
-from ocr_pipeline.ingest.types import UNMAPPED, EditionSource, PageSource, TextPage
+from ocr_pipeline.ingest.types import UNMAPPED, EditionSource, PageImage, PageSource, TextPage
 from ocr_pipeline.model import Char, Edition, Page, ProcessingStep, Separator
 from ocr_pipeline.settings import ConvertSettings
 
@@ -81,6 +81,8 @@ class Converter:
         self.settings = settings
         self.page_images = page_images
         self._engine: OcrEngine | None = None
+        # The next page's image, being decoded in the helper thread (``convert_page``'s ``next_src``).
+        self._prefetched: tuple[PageSource, Future[PageImage]] | None = None
 
     @property
     def engine(self) -> OcrEngine:
@@ -94,8 +96,12 @@ class Converter:
 
     # --- one page -------------------------------------------------------------------------------
 
-    def convert_page(self, src: PageSource, number: int, timing: PageTiming | None = None) -> PageResult:
-        """OCR (or read) one page and lay it out. Raises OcrPipelineError subclasses on bad input."""
+    def convert_page(self, src: PageSource, number: int, timing: PageTiming | None = None, *,
+                     next_src: PageSource | None = None) -> PageResult:
+        """OCR (or read) one page and lay it out. Raises OcrPipelineError subclasses on bad input.
+
+        ``next_src``: the page to be converted next, when the caller knows it: an image file is decoded in the
+        helper thread while this page is laid out (the decoder does not hold the interpreter)."""
         from ocr_pipeline.layout import analyze_page
 
         timing = timing or PageTiming()
@@ -131,7 +137,11 @@ class Converter:
         from ocr_pipeline.preprocess import preprocess
 
         t = time.perf_counter()
-        loaded = load_image(src, dpi=s.dpi, max_pixels=s.max_pixels, gray=True)
+        prefetched, self._prefetched = self._prefetched, None
+        if prefetched is not None and prefetched[0] == src:
+            loaded = prefetched[1].result()  # raises as load_image would
+        else:
+            loaded = load_image(src, dpi=s.dpi, max_pixels=s.max_pixels, gray=True)
         timing.load += time.perf_counter() - t
 
         t = time.perf_counter()
@@ -155,6 +165,9 @@ class Converter:
         # The JPEG of the page image is encoded beside the layout below, which holds the interpreter
         # while the encoder does not: 10 ms a page (8 Mpx) taken off the page's time on two cores.
         jpeg = _in_background(encode_jpeg, pre.image) if self.page_images else None
+        if next_src is not None and next_src.kind == "image":
+            self._prefetched = (next_src, _in_background(load_image, next_src, dpi=s.dpi, max_pixels=s.max_pixels,
+                                                         gray=True))
         h, w = pre.image.shape[:2]
         page = Page(
             number=number,
@@ -185,11 +198,12 @@ class Converter:
         timing.layout += time.perf_counter() - t
         return PageResult(page, articles, pre.image, jpeg)
 
-    def convert_page_safely(self, src: PageSource, number: int, timing: PageTiming | None = None) -> PageResult:
+    def convert_page_safely(self, src: PageSource, number: int, timing: PageTiming | None = None, *,
+                            next_src: PageSource | None = None) -> PageResult:
         """``convert_page`` that never raises: a page that cannot be converted comes back as a failed
         page (status "failed") with the reason, so that nothing on one page stops an edition or a run."""
         try:
-            return self.convert_page(src, number, timing)
+            return self.convert_page(src, number, timing, next_src=next_src)
         except OcrPipelineError as exc:
             log.warning("%s", exc)
             return PageResult(failed_page(src, number, str(exc)))
@@ -368,14 +382,15 @@ _HELPER: ThreadPoolExecutor | None = None
 _HELPER_LOCK = threading.Lock()
 
 
-def _in_background(fn: Callable[..., T], *args: object) -> Future[T]:
-    """``fn(*args)`` in the process's helper thread: work that releases the interpreter (OpenCV, PDFium's
-    drawing being found regions on, JPEG encoding), done beside this thread's Python work on another core."""
+def _in_background(fn: Callable[..., T], *args: object, **kwargs: object) -> Future[T]:
+    """``fn(*args, **kwargs)`` in the process's helper thread: work that mostly runs without the interpreter
+    (image decoding and encoding, OpenCV on a drawn PDF page), beside this thread's Python work on another
+    core. One thread, so the work is done in the order it was asked for."""
     global _HELPER
     with _HELPER_LOCK:
         if _HELPER is None:
             _HELPER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ocr-pipeline-helper")
-        return _HELPER.submit(fn, *args)
+        return _HELPER.submit(fn, *args, **kwargs)
 
 
 def encode_jpeg(image: np.ndarray) -> bytes | None:

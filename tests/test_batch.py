@@ -431,3 +431,36 @@ def test_library_convert_reports_every_page(clean, archive, tmp_path) -> None:
     assert ("ed-c", "page-02.png", "failed") in seen and ("ed-a", "page-01.png", "ok") in seen
     assert {e.id: e.status for e in result.editions} == {"ed-a": "partial", "ed-b": "partial", "ed-c": "partial",
                                                          "locked": "failure"}
+
+
+def test_the_next_page_is_decoded_while_this_one_is_laid_out(archive: Path, monkeypatch) -> None:
+    """With the next page known, its image is decoded in the helper thread and taken from there; a file that
+    cannot be decoded fails its own page with the error it gives when read directly."""
+    import threading
+
+    import ocr_pipeline.ingest as ingest
+    from ocr_pipeline.errors import OcrPipelineError
+    from ocr_pipeline.pipeline import Converter
+
+    (ed,) = discover([archive / "ed-a"])
+    calls: list[tuple[str, str]] = []
+    real = ingest.load_image
+
+    def spy(src, **kw):  # type: ignore[no-untyped-def]
+        calls.append((src.path.name, threading.current_thread().name))
+        return real(src, **kw)
+
+    monkeypatch.setattr(ingest, "load_image", spy)
+    conv = Converter(ConvertSettings(lang="zh"))
+    conv.convert_page(ed.pages[0], 1, next_src=ed.pages[1])
+    second = conv.convert_page(ed.pages[1], 2, next_src=ed.pages[2])
+    with pytest.raises(OcrPipelineError) as prefetched:
+        conv.convert_page(ed.pages[2], 3)
+    assert [name for name, _ in calls] == ["page-01.png", "page-02.png", "page-03.png"]
+    assert calls[0][1] == threading.main_thread().name
+    assert all(thread.startswith("ocr-pipeline-helper") for _, thread in calls[1:])
+    plain = Converter(ConvertSettings(lang="zh"))
+    assert [ln.text for ln in second.page.lines] == [ln.text for ln in plain.convert_page(ed.pages[1], 2).page.lines]
+    with pytest.raises(OcrPipelineError) as direct:
+        plain.convert_page(ed.pages[2], 3)
+    assert str(prefetched.value) == str(direct.value)

@@ -68,14 +68,17 @@ class PageWorker:
             log.debug("engine not loaded: %s", exc)
         settle_heap()
 
-    def run(self, task: PageTask) -> dict[str, Any]:
+    def run(self, task: PageTask, next_task: PageTask | None = None) -> dict[str, Any]:
+        """Convert a page and cache it; ``next_task``: the page this worker converts next, if known (its
+        image is decoded while this page is laid out)."""
         from ocr_pipeline.pipeline import PageTiming
 
         src, number = task.src, task.header["page"]
         t = time.perf_counter()
         timing = PageTiming()
         det0 = self._detection_seconds()
-        res = self.converter.convert_page_safely(src, number, timing)
+        res = self.converter.convert_page_safely(src, number, timing,
+                                                 next_src=next_task.src if next_task is not None else None)
         detection = self._detection_seconds() - det0
         for step in res.page.provenance:
             if step.stage == "ocr" and "threads" in step.settings:
@@ -153,10 +156,11 @@ def record_failure(outdir: Path, task: PageTask, reason: str) -> dict[str, Any]:
 def run_inline(tasks: Iterable[PageTask], worker: PageWorker, done: Callable[[dict[str, Any]], None],
                stop: Callable[[], bool]) -> None:
     worker.warm()
-    for task in tasks:
+    todo = list(tasks)
+    for i, task in enumerate(todo):
         if stop():
             return
-        done(worker.run(task))
+        done(worker.run(task, todo[i + 1] if i + 1 < len(todo) else None))
 
 
 # --- worker processes --------------------------------------------------------------------------------
