@@ -98,7 +98,7 @@ _DET_SCOPE = {"cpu": "region", "cuda": "page"}
 _PAGE_PAD_STEP = 256
 # Sessions of one model kept for as many input shapes (see _PerShape); the least recently used goes first.
 _PER_SHAPE_LIMIT = 24
-# Loaded models kept for the process (see ``_cached_sessions``): a few, so that a library user converting
+# Loaded models kept for the process (see ``PPOCREngine._sessions``): a few, so that a library user converting
 # edition after edition, each with a new engine, loads and folds them once (0.1 s a conversion).
 _SESSION_CACHE_LIMIT = 4
 _SESSION_CACHE: OrderedDict[tuple[Any, ...], tuple[Any, bool]] = OrderedDict()
@@ -533,7 +533,7 @@ class _PerShape:
         self._limit = max(1, limit)
         self._first = make()
         self._by_shape: OrderedDict[tuple[int, ...], Any] = OrderedDict()
-        # Engines of one process share their sessions (_cached_sessions), maybe from several threads.
+        # Engines of one process share their sessions (PPOCREngine._sessions), maybe from several threads.
         self._lock = threading.Lock()
 
     def __getattr__(self, name: str) -> Any:
