@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,9 +45,15 @@ def write_edition(edition: Edition, edition_dir: Path, export_options: ExportOpt
     returns the edition's quality score (0..1, see ``ocr_pipeline.report``)."""
     from ocr_pipeline.export import export_edition
     from ocr_pipeline.report import write_report
+    from ocr_pipeline.report.build import Thumbnails
 
-    export_edition(edition, edition_dir, options=export_options)
-    return write_report(edition, edition_dir).quality_score
+    # The report's thumbnails are decoded while the exports are written, on the cores that Python leaves.
+    thumbnails = Thumbnails(edition, Path(edition_dir), threads=max(1, min(4, (os.cpu_count() or 1) - 1)))
+    try:
+        export_edition(edition, edition_dir, options=export_options)
+        return write_report(edition, edition_dir, thumbnails=thumbnails).quality_score
+    finally:
+        thumbnails.close()
 
 
 def convert(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -412,6 +413,20 @@ def test_rebuild_is_deterministic(built: tuple[Path, Edition]) -> None:
     build_report(folder)
     assert (folder / "report.html").read_bytes() == first
     assert not list(folder.glob(".*.tmp"))
+
+
+def test_thumbnails_started_before_the_exports_give_the_same_report(built: tuple[Path, Edition],
+                                                                    tmp_path: Path) -> None:
+    """api.write_edition decodes the thumbnails while it writes the exports: the same report as building it
+    on its own."""
+    from ocr_pipeline.api import write_edition
+
+    folder, ed = built
+    copy = tmp_path / folder.name
+    shutil.copytree(folder, copy)
+    write_edition(ed, copy)
+    assert (copy / "report.html").read_bytes() == (folder / "report.html").read_bytes()
+    assert (copy / "alto" / "page-01.xml").is_file()
 
 
 def test_missing_image_and_missing_edition(tmp_path: Path) -> None:

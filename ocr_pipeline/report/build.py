@@ -307,16 +307,38 @@ def _environment() -> Any:
     return env
 
 
+class Thumbnails:
+    """The thumbnails of an edition's page images (``pages/page-NN.jpg``), made in threads from the moment
+    this is created: JPEG decoding releases the GIL, so it overlaps whatever Python work comes meanwhile
+    (``api.write_edition`` starts them before the exports, which take longer than the decoding)."""
+
+    def __init__(self, edition: Edition, edition_dir: Path, width: int = THUMB_WIDTH, *,
+                 threads: int | None = None) -> None:
+        self.width = width
+        self.images = [find_page_image(Path(edition_dir), p.number) for p in edition.pages]
+        self._pool = ThreadPoolExecutor(max_workers=threads or max(1, min(4, os.cpu_count() or 1)))
+        self._futures = [self._pool.submit(_thumbnail, im, width) if im is not None else None for im in self.images]
+
+    def results(self) -> list[_Thumb | None]:
+        return [f.result() if f is not None else None for f in self._futures]
+
+    def close(self) -> None:
+        self._pool.shutdown(cancel_futures=True)
+
+
 def write_report(edition: Edition, edition_dir: Path, *, low_confidence: float = LOW_CONFIDENCE,
-                 thumb_width: int = THUMB_WIDTH) -> ReportSummary:
+                 thumb_width: int = THUMB_WIDTH, thumbnails: Thumbnails | None = None) -> ReportSummary:
     """Write ``report.html`` and ``report.json`` for ``edition`` into ``edition_dir`` (which holds its
-    ``pages/page-NN.jpg`` images, if any), atomically. Returns the overview figures."""
+    ``pages/page-NN.jpg`` images, if any), atomically. Returns the overview figures.
+
+    ``thumbnails``: the page images' thumbnails, started earlier by the caller (and closed by it); else
+    they are started here, to overlap the Python work below."""
     start = time.perf_counter()
     edition_dir = Path(edition_dir)
-    # Thumbnails first, in threads: JPEG decoding releases the GIL, so it overlaps the Python work below.
-    images = [find_page_image(edition_dir, p.number) for p in edition.pages]
-    pool = ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1)))
-    futures = [pool.submit(_thumbnail, im, thumb_width) if im is not None else None for im in images]
+    own = thumbnails is None
+    thumbs_started = thumbnails if thumbnails is not None else Thumbnails(edition, edition_dir, thumb_width)
+    thumb_width = thumbs_started.width
+    images = thumbs_started.images
     try:
         b = _Builder(edition, edition_dir, low_confidence)
         rflags = collect_flags(edition, low_confidence=low_confidence)
@@ -343,10 +365,11 @@ def write_report(edition: Edition, edition_dir: Path, *, low_confidence: float =
 
         b.register_anchors()
         articles = [b.article_view(a) for a in edition.articles]
-        thumbs = [f.result() if f is not None else None for f in futures]
+        thumbs = thumbs_started.results()
         pages = [b.page_view(p, t, im, s) for p, t, im, s in zip(edition.pages, thumbs, images, pstats, strict=True)]
     finally:
-        pool.shutdown(cancel_futures=True)
+        if own:
+            thumbs_started.close()
     page_views = {pv["number"]: pv for pv in reversed(pages)}
     art_views = {av["id"]: av for av in articles}
     flag_views = []
