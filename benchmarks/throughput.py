@@ -38,6 +38,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -67,24 +68,33 @@ def peak_rss_mb() -> float:
 
 
 class Timers:
-    """Exclusive seconds per stage: time spent in a wrapped function, less the time of wrapped calls inside it."""
+    """Exclusive seconds per stage: time spent in a wrapped function, less the time of wrapped calls inside it.
+
+    Each thread keeps its own nesting. A stage run in another thread than the main one (the pipeline's helper
+    thread decodes the next page beside the current one) is counted as "NAME (background)": it overlaps the
+    main thread's time, so it is not part of a page's stages."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
-        self._stack: list[float] = []  # time of wrapped children, per open call
+        self._local = threading.local()
 
     @contextlib.contextmanager
     def stage(self, name: str) -> Iterator[None]:
-        self._stack.append(0.0)
+        stack: list[float] | None = getattr(self._local, "stack", None)  # time of wrapped children, per open call
+        if stack is None:
+            stack = self._local.stack = []
+        if threading.current_thread() is not threading.main_thread():
+            name = f"{name} (background)"
+        stack.append(0.0)
         t = time.perf_counter()
         try:
             yield
         finally:
             elapsed = time.perf_counter() - t
-            children = self._stack.pop()
+            children = stack.pop()
             self.seconds[name] = self.seconds.get(name, 0.0) + elapsed - children
-            if self._stack:
-                self._stack[-1] += elapsed
+            if stack:
+                stack[-1] += elapsed
 
     def wrap(self, owner: Any, attr: str, name: str) -> None:
         original = getattr(owner, attr)
@@ -378,6 +388,8 @@ def summarise(system: str, d: dict[str, Any]) -> dict[str, Any]:
         "pages_per_min": 60.0 / per_page_total,
         "seconds_per_page": per_page_total,
         "stage_seconds_per_page": stages,
+        # Beside the main thread (overlapping its time): the next page decoded in the helper thread.
+        "background_seconds_per_page": {k: v / d["pages"] for k, v in secs.items() if k.endswith("(background)")},
         "other_seconds_per_page": other,
         "non_ocr_share": share,
         "startup_seconds": startup,
@@ -390,6 +402,8 @@ def summarise(system: str, d: dict[str, Any]) -> dict[str, Any]:
 def line(s: dict[str, Any]) -> str:
     st = s["stage_seconds_per_page"]
     parts = " ".join(f"{k[:5]} {v:.2f}" for k, v in st.items() if v or k in ("detection", "recognition"))
+    if s.get("background_seconds_per_page"):
+        parts += " | beside: " + " ".join(f"{k.split()[0][:5]} {v:.2f}" for k, v in s["background_seconds_per_page"].items())
     return (f"{s['system']:9s} {s['pages_per_min']:5.1f} pages/min  {s['seconds_per_page']:.2f} s/page [{parts}]"
             f"  non-OCR {100 * s['non_ocr_share']:.1f}%  start-up {s['startup_seconds']:.1f} s"
             f"  wall {s['wall_seconds']:.0f} s  peak RSS {s['peak_rss_mb']:.0f} MB  body CER {100 * s['body_cer']:.1f}%")
