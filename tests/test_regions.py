@@ -40,3 +40,47 @@ def test_headline_word_spaces_do_not_split_it() -> None:
     found = find_regions(page.image)
     above = [r for r in found.regions if r[3] <= page.body_top]
     assert len(above) == 1
+
+
+def _dips_by_definition(cover, reach: int) -> list[tuple[int, int]]:
+    """coverage_dips written out plainly: the window maxima taken anew at every x."""
+    gutters = []
+    x = 0
+    while x < len(cover):
+        left = cover[max(0, x - reach) : x]
+        if not len(left) or left.max() == 0:
+            x += 1
+            continue
+        limit = 0.3 * left.max()
+        if cover[x] > limit:
+            x += 1
+            continue
+        end = x
+        while end < len(cover) and cover[end] <= limit:
+            end += 1
+        right = cover[end : end + reach]
+        if len(right) and end < len(cover) - 1 and cover[x:end].min() <= 0.2 * min(left.max(), right.max()):
+            gutters.append((x, end))
+        x = end + 1
+    return gutters
+
+
+def test_coverage_dips_match_their_definition() -> None:
+    """The dips found with all window maxima taken at once are those of the plain definition, on column-like
+    profiles with gutters, crossing headlines and noise."""
+    import numpy as np
+
+    from ocr_pipeline.layout.grid import coverage_dips
+
+    rng = np.random.default_rng(7)
+    found = 0
+    for _ in range(400):
+        n, reach = int(rng.integers(1, 500)), int(rng.integers(0, 150))
+        cover = rng.integers(5, 40, n).astype(np.int32)
+        for _ in range(int(rng.integers(0, 6))):  # gutters, some crossed by a headline or two
+            a = int(rng.integers(0, n))
+            cover[a : a + int(rng.integers(1, 25))] = int(rng.integers(0, 3))
+        want = _dips_by_definition(cover, reach)
+        assert coverage_dips(cover, reach) == want
+        found += len(want)
+    assert found > 100  # the profiles do have gutters
