@@ -68,3 +68,14 @@ def test_last_line_of_a_column_at_the_foot_is_not_a_folio() -> None:
     groups = build_blocks([*body, foot], [(90.0, 3070.0, 530.0, 3290.0)], stats, {})
     folio = [ln.id for g, role in groups if role == "folio" for ln in g]
     assert folio == ["f1"]
+
+
+def test_lines_go_to_the_first_region_holding_their_centre() -> None:
+    """A line whose centre lies in two regions goes with the first, and a centre up to 2 px outside a
+    region still counts as inside; lines of different regions never share a block, close as they are."""
+    regions = [(100.0, 300.0, 520.0, 560.0), (100.0, 500.0, 520.0, 900.0)]
+    rows = [("a", 460.0), ("b", 502.0), ("c", 544.0), ("d", 586.0), ("e", 628.0), ("f", 1000.0)]
+    lines = [Line(id=i, bbox=(100.0, y, 500.0, y + BODY_H), text=f"line {i} of the column") for i, y in rows]
+    groups = build_blocks(lines, regions, _stats(), merge_rows=False)
+    # b: centre 519, in both regions; c: centre 561, 1 px below the first; f: in none.
+    assert sorted([ln.id for ln in g] for g, _ in groups) == [["a", "b", "c"], ["d", "e"], ["f"]]

@@ -111,9 +111,8 @@ def page_stats(lines: list[Line], weights: dict[str, float], width: int, height:
     return PageStats(body_h, float(np.median(ws)) if ws else 0.0, width, height)
 
 
-def _inside(b: BBox, r: BBox, slack: float = 2.0) -> bool:
-    cx, cy = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
-    return r[0] - slack <= cx <= r[2] + slack and r[1] - slack <= cy <= r[3] + slack
+# How far outside a region a line's centre may lie and still count as in it.
+_SLACK = 2.0
 
 
 def _same_row(a: Line, b: Line) -> bool:
@@ -310,15 +309,19 @@ def build_blocks(
         lines = [by_id.get(ln.id, ln) for ln in lines if ln.id in keep or ln not in big]
     buckets: list[list[Line]] = [[] for _ in regions]
     rest: list[Line] = []
-    for ln in lines:
-        if ln.id in edge_ids:
-            continue
-        for i, r in enumerate(regions):
-            if _inside(ln.bbox, r):
-                buckets[i].append(ln)
-                break
-        else:
-            rest.append(ln)
+    # Each line goes to the first region holding its centre (within _SLACK), all lines and regions at once.
+    placed = [ln for ln in lines if ln.id not in edge_ids]
+    if placed and regions:
+        b = np.array([ln.bbox for ln in placed], dtype=np.float64)
+        r = np.array(regions, dtype=np.float64)
+        cx, cy = ((b[:, 0] + b[:, 2]) / 2)[:, None], ((b[:, 1] + b[:, 3]) / 2)[:, None]
+        hit = (r[:, 0] - _SLACK <= cx) & (cx <= r[:, 2] + _SLACK) & (r[:, 1] - _SLACK <= cy) & (cy <= r[:, 3] + _SLACK)
+        first: list[int] = hit.argmax(axis=1).tolist()
+        found_any: list[bool] = np.any(hit, axis=1).tolist()
+        for ln, i, found in zip(placed, first, found_any, strict=True):
+            (buckets[i] if found else rest).append(ln)
+    else:
+        rest = placed
     if rest:
         buckets.append(rest)
     for bucket in buckets:
