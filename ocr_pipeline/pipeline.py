@@ -398,7 +398,7 @@ def encode_jpeg(image: np.ndarray) -> bytes | None:
     import cv2
 
     ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 80])
-    return bytes(buf.tobytes()) if ok else None
+    return buf.tobytes() if ok else None
 
 
 @dataclass(slots=True)

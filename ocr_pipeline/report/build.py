@@ -331,14 +331,13 @@ def write_report(edition: Edition, edition_dir: Path, *, low_confidence: float =
     """Write ``report.html`` and ``report.json`` for ``edition`` into ``edition_dir`` (which holds its
     ``pages/page-NN.jpg`` images, if any), atomically. Returns the overview figures.
 
-    ``thumbnails``: the page images' thumbnails, started earlier by the caller (and closed by it); else
-    they are started here, to overlap the Python work below."""
+    ``thumbnails``: the page images' thumbnails, started earlier by the caller (and closed by it; their
+    width is the one used); else they are started here, to overlap the Python work below."""
     start = time.perf_counter()
     edition_dir = Path(edition_dir)
-    own = thumbnails is None
-    thumbs_started = thumbnails if thumbnails is not None else Thumbnails(edition, edition_dir, thumb_width)
-    thumb_width = thumbs_started.width
-    images = thumbs_started.images
+    pending = thumbnails if thumbnails is not None else Thumbnails(edition, edition_dir, thumb_width)
+    thumb_width = pending.width
+    images = pending.images
     try:
         b = _Builder(edition, edition_dir, low_confidence)
         rflags = collect_flags(edition, low_confidence=low_confidence)
@@ -365,11 +364,11 @@ def write_report(edition: Edition, edition_dir: Path, *, low_confidence: float =
 
         b.register_anchors()
         articles = [b.article_view(a) for a in edition.articles]
-        thumbs = thumbs_started.results()
+        thumbs = pending.results()
         pages = [b.page_view(p, t, im, s) for p, t, im, s in zip(edition.pages, thumbs, images, pstats, strict=True)]
     finally:
-        if own:
-            thumbs_started.close()
+        if pending is not thumbnails:
+            pending.close()
     page_views = {pv["number"]: pv for pv in reversed(pages)}
     art_views = {av["id"]: av for av in articles}
     flag_views = []
