@@ -84,3 +84,20 @@ def test_coverage_dips_match_their_definition() -> None:
         assert coverage_dips(cover, reach) == want
         found += len(want)
     assert found > 100  # the profiles do have gutters
+
+
+def test_span_coverage_counts_each_x_as_slices_would() -> None:
+    """Coverage from the spans' ends equals adding 1 over each span's slice, empty, reversed and
+    out-of-range spans included."""
+    import numpy as np
+
+    from ocr_pipeline.layout.grid import span_coverage
+
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        width = int(rng.integers(0, 300))
+        spans = [(int(a), int(b)) for a, b in rng.integers(-20, width + 40, (int(rng.integers(0, 60)), 2))]
+        want = np.zeros(width + 1, np.int32)
+        for a, b in spans:
+            want[max(0, a) : max(0, b)] += 1
+        assert np.array_equal(span_coverage(spans, width), want)

@@ -648,7 +648,13 @@ class PPOCREngine(OcrEngine):
             if hit is not None:
                 _SESSION_CACHE.move_to_end(key)
         if hit is None:
-            model, folded = self._folded(path) if fold else (str(path), False)
+            model: str | bytes = str(path)
+            folded = False
+            if fold:
+                from ocr_pipeline.engines.onnxopt import session_model
+
+                model, how = session_model(path)
+                folded = how is not None and how.changed
             sessions = _PerShape(lambda: self._session(path, model=model)) if self._per_shape() else (
                 self._session(path, model=model))
             hit = (sessions, folded)
@@ -719,15 +725,6 @@ class PPOCREngine(OcrEngine):
     def _rec_pad_step(self) -> int:
         n = self.settings.rec_pad_step
         return int(n) if n is not None else _REC_PAD_STEP[self.options.device]
-
-    @staticmethod
-    def _folded(path: Path) -> tuple[str | bytes, bool]:
-        """The model with its affine steps folded (``engines.onnxopt``), or its path when that fails; and
-        whether anything was folded."""
-        from ocr_pipeline.engines.onnxopt import session_model
-
-        model, folded = session_model(path)
-        return model, folded is not None and folded.changed
 
     def _load(self) -> None:
         if self._det is not None:

@@ -9,6 +9,7 @@ Used for pages whose lines are known before layout (PDF text layer, imported ALT
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -28,15 +29,16 @@ def column_grid(lines: list[Line], width: int, body_h: float) -> list[tuple[floa
     cross gutters here and there."""
     if not lines or width <= 0:
         return []
-    cover = np.zeros(int(width) + 1, np.int32)
+    spans = []
     widths = []
     for ln in lines:
         w = ln.bbox[2] - ln.bbox[0]
         if abs(_height(ln) - body_h) <= 0.35 * body_h and w < 0.6 * width and w > 4 * body_h:
-            cover[max(0, int(ln.bbox[0])) : max(0, int(ln.bbox[2]))] += 1
+            spans.append((max(0, int(ln.bbox[0])), max(0, int(ln.bbox[2]))))
             widths.append(w)
     if len(widths) < 10:
         return []
+    cover = span_coverage(spans, int(width))
     reach = int(max(8 * body_h, 1.2 * float(np.median(widths))))  # about a column on each side
     gutters = coverage_dips(cover, reach)
     nz = np.flatnonzero(cover)
@@ -45,6 +47,19 @@ def column_grid(lines: list[Line], width: int, body_h: float) -> list[tuple[floa
     edges = [int(nz[0])] + [v for g in gutters for v in g] + [int(nz[-1]) + 1]
     cols = [(float(a), float(b)) for a, b in zip(edges[::2], edges[1::2], strict=True) if b - a >= 3 * body_h]
     return cols if len(cols) >= 2 else []
+
+
+def span_coverage(spans: Sequence[tuple[int, int]] | np.ndarray, width: int) -> np.ndarray:
+    """How many of the spans [x0, x1) cover each x of 0..width (int32, width + 1 long; spans clipped to it):
+    +1 where a span starts and -1 where it ends, summed up."""
+    n = width + 1
+    s = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
+    x0, x1 = np.clip(s[:, 0], 0, n), np.clip(s[:, 1], 0, n)
+    keep = x1 > x0
+    steps = np.zeros(n + 1, np.int32)
+    np.add.at(steps, x0[keep], 1)
+    np.add.at(steps, x1[keep], -1)
+    return np.cumsum(steps[:n], dtype=np.int32)
 
 
 def coverage_dips(cover: np.ndarray, reach: int) -> list[tuple[int, int]]:

@@ -191,12 +191,9 @@ def _gutters(segs: np.ndarray, width: int, ch: float) -> list[tuple[int, int]]:
     body = segs[(h >= 0.5 * ch) & (h <= 1.6 * ch) & (w >= 1.5 * ch)]
     if len(body) < 20:
         return []
-    # How many runs cover each x: +1 where a run starts, -1 where it ends, summed up.
-    steps = np.zeros(width + 2, np.int32)
-    np.add.at(steps, np.clip(body[:, 0], 0, width + 1), 1)
-    np.add.at(steps, np.clip(body[:, 2], 0, width + 1), -1)
-    cover = np.cumsum(steps[: width + 1], dtype=np.int32)
-    from ocr_pipeline.layout.grid import coverage_dips
+    from ocr_pipeline.layout.grid import coverage_dips, span_coverage
+
+    cover = span_coverage(body[:, [0, 2]], width)
 
     reach = int(max(8 * ch, 1.2 * float(np.median(body[:, 2] - body[:, 0]))))
     # Narrow dips inside a column (a word space that lines up for a few lines) are no gutters.
