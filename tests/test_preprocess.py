@@ -328,6 +328,26 @@ def test_normalize_grey_background_page() -> None:
     assert np.percentile(out[ink], 50) <= 30
 
 
+def test_tile_percentiles_and_median_are_numpys_to_the_bit() -> None:
+    # Counted from histograms rather than sorted: the very numbers np.percentile and np.median give.
+    from ocr_pipeline.preprocess.contrast import _median_above, _tile_percentile
+
+    rng = np.random.default_rng(3)
+    for i in range(150):
+        t, ny, nx = (int(v) for v in rng.integers(1, 30, 3))
+        img = rng.integers(0, 256, (ny * t + 2, nx * t + 1), dtype=np.uint8)
+        if i % 3 == 0:  # few distinct values: ties everywhere
+            img = img // 64 * 64
+        tiles = img[: ny * t, : nx * t].reshape(ny, t, nx, t).transpose(0, 2, 1, 3).reshape(ny, nx, t * t)
+        for q in (50, 90, 97.5):
+            assert np.array_equal(_tile_percentile(img, t, ny, nx, q), np.percentile(tiles, q, axis=2))
+        sample = img.ravel()[: int(rng.integers(1, img.size + 1))]
+        hist = np.bincount(sample, minlength=256).astype(np.float64)
+        for mid in (float(rng.uniform(0, 255)), float(rng.integers(0, 255)), 255.0):
+            above = sample[sample > mid]
+            assert _median_above(hist, mid) == (float(np.median(above)) if above.size else 255.0)
+
+
 def test_normalize_keeps_blank_page_blank() -> None:
     rng = np.random.default_rng(0)
     blank = np.clip(rng.normal(200, 2, (800, 600)), 0, 255).astype(np.uint8)
