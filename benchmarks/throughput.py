@@ -145,6 +145,7 @@ def child_toolkit(editions: Sequence[str], threads: int | None, device: str = "c
     for owner, attr, name in (
         (ingest, "load_image", "load"),
         (preprocess, "preprocess", "preprocess"),
+        (preprocess.Preprocessed, "settle_flip", "preprocess"),  # the upside-down test, after the page is read
         (PPOCREngine, "detect", "detection"),
         (PPOCREngine, "recognize", "recognition"),
         (regions, "find_regions", "layout"),

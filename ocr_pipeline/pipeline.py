@@ -21,7 +21,7 @@ from ocr_pipeline.engines import OcrEngine, create_engine
 from ocr_pipeline.engines.base import EngineOptions
 from ocr_pipeline.errors import EXIT_PARTIAL, BadInputError, EngineError, OcrPipelineError
 from ocr_pipeline.ingest.types import UNMAPPED, EditionSource, PageImage, PageSource, TextPage
-from ocr_pipeline.model import Char, Edition, Page, ProcessingStep, Separator
+from ocr_pipeline.model import Char, Edition, Line, Page, ProcessingStep, Separator
 from ocr_pipeline.settings import ConvertSettings
 
 if TYPE_CHECKING:
@@ -133,7 +133,6 @@ class Converter:
             return PageResult(page, articles, image)
 
         from ocr_pipeline.ingest import load_image
-        from ocr_pipeline.layout.regions import find_regions
         from ocr_pipeline.preprocess import preprocess
 
         t = time.perf_counter()
@@ -145,22 +144,19 @@ class Converter:
         timing.load += time.perf_counter() - t
 
         t = time.perf_counter()
+        # With PP-OCR, whether the page is upside down is settled by how confidently its lines read, and the
+        # direction classifier votes only where they do not (Preprocessed.settle_flip).
         pre = preprocess(loaded.image, deskew=s.deskew, orientation=s.orientation, normalize=s.normalize,
-                         source_channels=loaded.channels)
+                         source_channels=loaded.channels, defer_flip=s.engine == "ppocr")
         timing.preprocess += time.perf_counter() - t
-
-        t = time.perf_counter()
-        found = find_regions(pre.image)
-        timing.layout += time.perf_counter() - t
-
-        t = time.perf_counter()
-        try:
-            lines = self.engine.recognize(pre.image, regions=found.regions)
-        except OcrPipelineError:
-            raise
-        except Exception as exc:  # an engine crash is a page failure, not a run failure
-            raise EngineError(f"OCR engine {s.engine} failed: {exc}", path=str(src.path)) from exc
-        timing.ocr += time.perf_counter() - t
+        found, lines = self._read_page(pre.image, src, timing)
+        if pre.flip_pending is not None:
+            t = time.perf_counter()
+            settled = pre.settle_flip(lines)
+            timing.preprocess += time.perf_counter() - t
+            if settled.image is not pre.image:  # turned over: read again
+                found, lines = self._read_page(settled.image, src, timing)
+            pre = settled
 
         # The JPEG of the page image is encoded beside the layout below, which holds the interpreter
         # while the encoder does not: 10 ms a page (8 Mpx) taken off the page's time on two cores.
@@ -197,6 +193,23 @@ class Converter:
                                 columns=found.columns, profile=s.layout)
         timing.layout += time.perf_counter() - t
         return PageResult(page, articles, pre.image, jpeg)
+
+    def _read_page(self, image: np.ndarray, src: PageSource, timing: PageTiming) -> tuple[RegionResult, list[Line]]:
+        """The regions of a preprocessed page and the lines the engine reads in them."""
+        from ocr_pipeline.layout.regions import find_regions
+
+        t = time.perf_counter()
+        found = find_regions(image)
+        timing.layout += time.perf_counter() - t
+        t = time.perf_counter()
+        try:
+            lines = self.engine.recognize(image, regions=found.regions)
+        except OcrPipelineError:
+            raise
+        except Exception as exc:  # an engine crash is a page failure, not a run failure
+            raise EngineError(f"OCR engine {self.settings.engine} failed: {exc}", path=str(src.path)) from exc
+        timing.ocr += time.perf_counter() - t
+        return found, lines
 
     def convert_page_safely(self, src: PageSource, number: int, timing: PageTiming | None = None, *,
                             next_src: PageSource | None = None) -> PageResult:

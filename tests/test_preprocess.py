@@ -7,6 +7,7 @@ for English): a headline, a 2-px rule, a hairline, three columns of text written
 
 from __future__ import annotations
 
+import difflib
 import functools
 import math
 import time
@@ -30,6 +31,7 @@ from ocr_pipeline.preprocess import (
     to_gray,
 )
 
+REPO = Path(__file__).resolve().parents[1]
 CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc")
 CJK_BOLD = Path("/usr/share/fonts/opentype/noto/NotoSerifCJK-Bold.ttc")
 CJK_SC_INDEX = 2  # the Simplified Chinese face inside the collection
@@ -452,6 +454,72 @@ def test_upside_down_vote_settled_early_agrees_with_the_whole_vote(lang: str, mo
     monkeypatch.setattr(orientation, "classify_crops", lambda crops, threads=2: [next(probs) for _ in crops])
     mixed = detect_upside_down(pg.image)
     assert mixed.crops == len(orientation.line_crops(pg.image)) and not mixed.flipped
+
+
+def _lines(text: str, confidence: float, count: int) -> list:
+    from ocr_pipeline.model import Line
+
+    return [Line(f"l{i}", (0, 40 * i, 600, 40 * i + 30), text, confidence=confidence) for i in range(count)]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_upside_down_test_deferred_to_the_lines_read(lang: str, monkeypatch) -> None:
+    import ocr_pipeline.preprocess as pre_mod
+
+    pg = page(lang, 3)
+    upright, flipped = pg.image, np.ascontiguousarray(pg.image[::-1, ::-1])
+    votes: list[bool] = []
+    real_vote = pre_mod.detect_upside_down
+
+    def counted(*args, **kwargs):
+        vote = real_vote(*args, **kwargs)
+        votes.append(vote.flipped)
+        return vote
+
+    monkeypatch.setattr(pre_mod, "detect_upside_down", counted)
+    # Not voted on before the lines are read; read confidently, the page is settled without a vote.
+    waiting = preprocess(upright, defer_flip=True)
+    assert waiting.flip_pending is not None and votes == []
+    eager = preprocess(upright)
+    assert np.array_equal(waiting.image, eager.image) and waiting.skew == eager.skew and votes == [False]
+    settled = waiting.settle_flip(_lines("清晰可读的正文" if lang == "zh" else "A line read well", 0.98, 40))
+    assert settled.image is waiting.image and settled.rotation == 0 and settled.flip_pending is None
+    assert settled.steps[-1].settings["method"] == "recognition confidence" and votes == [False]
+    # Read poorly, or too little text to tell: the classifier votes as it would have, and turns the page.
+    for lines in (_lines("ʇxǝʇ", 0.7, 40), _lines("短", 0.99, 3)):
+        for img, flips in ((upright, False), (flipped, True)):
+            out = preprocess(img, defer_flip=True).settle_flip(lines)
+            assert votes[-1] is flips and out.rotation == (180 if flips else 0)
+            assert (out.image is not img) if flips else True
+            assert out.steps[-1].settings["method"] == "ppocr direction classifier"
+            # Points map back into the page as it came in.
+            x, y = out.to_source(10.0, 20.0)
+            assert (abs(x - (img.shape[1] - 10)) < 30 and abs(y - (img.shape[0] - 20)) < 30) if flips else True
+    # A quarter-turned page is voted on at once: 90 against 270 degrees is the classifier's to say.
+    turned = preprocess(np.ascontiguousarray(np.rot90(upright, 1)), defer_flip=True)
+    assert turned.flip_pending is None and turned.rotation == 90
+    assert turned.steps[-1].settings["method"] == "ppocr direction classifier"
+
+
+def test_pipeline_reads_an_upside_down_page_again_after_the_vote(tmp_path) -> None:
+    from ocr_pipeline.ingest import discover
+    from ocr_pipeline.pipeline import Converter
+    from ocr_pipeline.settings import ConvertSettings
+
+    src = REPO / "samples" / "zh-daily-1" / "scanned" / "page-01.jpg"
+    if not src.is_file():
+        pytest.skip("sample editions not generated")
+    img = cv2.imread(str(src), cv2.IMREAD_GRAYSCALE)
+    cv2.imwrite(str(tmp_path / "up.png"), img)
+    cv2.imwrite(str(tmp_path / "down.png"), np.ascontiguousarray(img[::-1, ::-1]))
+    conv = Converter(ConvertSettings(lang="zh"))
+    up, down = (conv.convert_page(discover([tmp_path / f"{n}.png"])[0].pages[0], 1).page for n in ("up", "down"))
+    methods = [[s.settings.get("method") for s in p.provenance if s.name == "orientation"] for p in (up, down)]
+    assert up.rotation == 0 and methods[0][-1] == "recognition confidence"
+    assert down.rotation == 180 and methods[1][-1] == "ppocr direction classifier"
+    text_up, text_down = ("".join(ln.text for ln in p.lines) for p in (up, down))
+    assert len(text_up) > 1000
+    assert difflib.SequenceMatcher(None, text_up, text_down, autojunk=False).ratio() > 0.97
 
 
 UPRIGHT_CASES = [
