@@ -144,10 +144,8 @@ class Converter:
         timing.load += time.perf_counter() - t
 
         t = time.perf_counter()
-        # With PP-OCR, whether the page is upside down is settled by how confidently its lines read, and the
-        # direction classifier votes only where they do not (Preprocessed.settle_flip).
         pre = preprocess(loaded.image, deskew=s.deskew, orientation=s.orientation, normalize=s.normalize,
-                         source_channels=loaded.channels, defer_flip=s.engine == "ppocr")
+                         source_channels=loaded.channels, defer_flip=self._flip_after_reading())
         timing.preprocess += time.perf_counter() - t
         found, lines = self._read_page(pre.image, src, timing)
         if pre.flip_pending is not None:
@@ -193,6 +191,14 @@ class Converter:
                                 columns=found.columns, profile=s.layout)
         timing.layout += time.perf_counter() - t
         return PageResult(page, articles, pre.image, jpeg)
+
+    def _flip_after_reading(self) -> bool:
+        """Whether the page's upside-down test waits for its lines (Preprocessed.settle_flip): with PP-OCR, whose
+        confidences it was measured on, unless its own line classifier turns upside-down lines round (they
+        would then read confidently on a page that is upside down)."""
+        if self.settings.engine != "ppocr":
+            return False
+        return not getattr(getattr(self.engine, "settings", None), "use_cls", True)
 
     def _read_page(self, image: np.ndarray, src: PageSource, timing: PageTiming) -> tuple[RegionResult, list[Line]]:
         """The regions of a preprocessed page and the lines the engine reads in them."""

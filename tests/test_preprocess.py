@@ -513,6 +513,10 @@ def test_pipeline_reads_an_upside_down_page_again_after_the_vote(tmp_path) -> No
     cv2.imwrite(str(tmp_path / "up.png"), img)
     cv2.imwrite(str(tmp_path / "down.png"), np.ascontiguousarray(img[::-1, ::-1]))
     conv = Converter(ConvertSettings(lang="zh"))
+    # PP-OCR's own line classifier turns upside-down lines round: with it on, the classifier votes first.
+    assert conv._flip_after_reading()
+    assert not Converter(ConvertSettings(lang="zh", engine_extra={"use_cls": True}))._flip_after_reading()
+    assert not Converter(ConvertSettings(lang="zh", engine="tesseract"))._flip_after_reading()
     up, down = (conv.convert_page(discover([tmp_path / f"{n}.png"])[0].pages[0], 1).page for n in ("up", "down"))
     methods = [[s.settings.get("method") for s in p.provenance if s.name == "orientation"] for p in (up, down)]
     assert up.rotation == 0 and methods[0][-1] == "recognition confidence"

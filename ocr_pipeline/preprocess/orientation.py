@@ -4,7 +4,8 @@
   straightening each hypothesis with its own best skew angle.
 - 0 vs 180 degrees: the PP-OCR text direction classifier (``ch_ppocr_mobile_v2.0_cls_infer.onnx``, shipped in
   the rapidocr-onnxruntime wheel; trained on Chinese and Latin text lines) votes on a few dozen line crops
-  found by morphology. One session is created lazily and cached per thread count.
+  found by morphology. One session is created lazily and cached per thread count. The pipeline asks for the
+  vote only where the lines PP-OCR read from the page do not settle it (``Preprocessed.settle_flip``).
 """
 
 from __future__ import annotations
