@@ -73,6 +73,32 @@ def test_digital_samples_from_text_layer_and_drawn_page(edition: str, lang: str,
     assert any(s.kind == "hrule" for r in results for s in r.page.separators)
 
 
+def test_next_pdf_page_drawn_early_gives_the_same_layout(monkeypatch) -> None:
+    # A run that names the next page starts drawing it, and finding its regions, while this page is laid
+    # out; that page then takes the drawing instead of making its own, and comes out as it would alone.
+    import ocr_pipeline.pipeline as pipeline
+
+    (es,) = discover([SAMPLES / "en-daily-1" / "digital.pdf"])
+    first, second = es.pages[:2]
+    alone = Converter(ConvertSettings(lang="en")).convert_page(second, 2)
+    drawn: list[int] = []
+    real = pipeline._draw_for_layout
+    monkeypatch.setattr(pipeline, "_draw_for_layout", lambda src: drawn.append(src.index) or real(src))
+    conv = Converter(ConvertSettings(lang="en"))
+    conv.convert_page(first, 1, next_src=second)
+    assert drawn == [first.index, second.index]
+    early = conv.convert_page(second, 2)
+    assert drawn == [first.index, second.index]  # not drawn again
+    assert [(ln.text, ln.bbox) for ln in early.page.lines] == [(ln.text, ln.bbox) for ln in alone.page.lines]
+    assert early.page.blocks and early.page.blocks == alone.page.blocks
+    assert early.page.separators == alone.page.separators and early.page.reading_order == alone.page.reading_order
+    assert [[b.id for b in a.all_blocks] for a in early.articles] == [[b.id for b in a.all_blocks] for a in alone.articles]
+    # A drawing made for another page is not taken.
+    conv.convert_page(first, 1, next_src=second)
+    conv.convert_page(es.pages[2], 3)
+    assert drawn[-1] == es.pages[2].index
+
+
 @pytest.mark.slow
 def test_unmapped_glyphs_filled_in_by_ocr() -> None:
     # zh-daily-2's digital PDF has glyphs without a Unicode mapping: its font has no outline for them either,
