@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import os
+import time
 import unicodedata
 from pathlib import Path
 
@@ -11,7 +13,7 @@ from lxml import etree
 
 from ocr_pipeline.errors import ConfigError
 from ocr_pipeline.export import ExportOptions, export_edition, load_config, parse_formats
-from ocr_pipeline.export._common import slugify, xml_safe
+from ocr_pipeline.export._common import slugify, write_files, xml_safe
 from ocr_pipeline.export.text import article_file_names
 from ocr_pipeline.model import (
     Article,
@@ -707,3 +709,25 @@ def test_committed_sample_editions_export_valid_files(name: str, tmp_path: Path,
         for ln in back.lines:
             assert ln.bbox == pytest.approx(want[ln.id].bbox, abs=0.01)
     assert stitched, "each sample edition carries a continuation across pages"
+
+
+def test_file_writes_in_a_forked_worker_after_the_parent_wrote(tmp_path) -> None:
+    # The writing threads are the process's: a forked child inherits the pool but not its threads, and must
+    # start its own rather than wait forever for threads that do not exist there.
+    assert write_files([(tmp_path / "parent" / f"{i}.txt", b"p") for i in range(5)])
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through its exit status
+        try:
+            write_files([(tmp_path / "child" / f"{i}.txt", b"c") for i in range(5)])
+            os._exit(0)
+        except BaseException:
+            os._exit(1)
+    deadline = time.monotonic() + 30
+    while (done := os.waitpid(pid, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if done[0] == 0:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        pytest.fail("the forked child's writes hung")
+    assert os.waitstatus_to_exitcode(done[1]) == 0
+    assert sorted(p.read_bytes() for p in (tmp_path / "child").iterdir()) == [b"c"] * 5
