@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -60,8 +61,13 @@ class OcrEngine:
         """
         raise NotImplementedError
 
+    @functools.cached_property
+    def _info(self) -> EngineInfo:
+        """``info()`` looked up once per engine, not once per page: it reads package metadata."""
+        return self.info()
+
     def provenance(self) -> ProcessingStep:
-        inf = self.info()
+        inf = self._info
         return ProcessingStep(
             stage="ocr",
             name=self.name,
