@@ -126,8 +126,8 @@ class Converter:
                 if next_src is not None and self._wants_text_layer(next_src):
                     # This page is done with PDFium: the next one is drawn now, and its regions are found in
                     # the helper thread while this page is laid out and the next one's text is read. Started
-                    # with its own page, they kept it waiting 21 ms of its 86 (the two threads' Python
-                    # shares one interpreter).
+                    # with the next page itself, they kept it waiting 21 ms of its 86: the Python code of the
+                    # two threads takes turns on one interpreter.
                     self._drawn_next = (next_src, _draw_for_layout(next_src))
                 t = time.perf_counter()
                 articles = _analyze_pdf_page(page, s.layout, drawing)
