@@ -350,6 +350,30 @@ def test_tile_percentiles_and_median_are_numpys_to_the_bit() -> None:
             assert _median_above(hist, mid) == (float(np.median(above)) if above.size else 255.0)
 
 
+def test_ink_points_and_sauvola_match_their_plain_definitions() -> None:
+    from ocr_pipeline.preprocess.deskew import points_of
+
+    rng = np.random.default_rng(5)
+    for i in range(40):
+        h, w = (int(v) for v in rng.integers(20, 300, 2))
+        mask = (rng.random((h, w)) > rng.random()).astype(np.uint8)
+        if i % 10 == 0:
+            mask[:] = 0
+        pts = points_of(mask, 0.5)
+        ys, xs = np.nonzero(mask)
+        jitter = np.random.default_rng(1).random((2, xs.size), dtype=np.float32)
+        assert np.array_equal(pts.xs, xs.astype(np.float32) + jitter[0] - w / 2.0)
+        assert np.array_equal(pts.ys, ys.astype(np.float32) + jitter[1])
+        gray = cv2.GaussianBlur(rng.integers(0, 256, (h, w), dtype=np.uint8), (5, 5), 0)
+        window = max(15, round(min(h, w) / 50)) | 1
+        g = gray.astype(np.float32)
+        mean = cv2.boxFilter(g, cv2.CV_32F, (window, window), borderType=cv2.BORDER_REFLECT)
+        sq = cv2.boxFilter(g * g, cv2.CV_32F, (window, window), borderType=cv2.BORDER_REFLECT)
+        ink = g <= mean * (1.0 + 0.2 * (np.sqrt(np.maximum(sq - mean * mean, 0.0)) / 128.0 - 1.0))
+        assert np.array_equal(binarize(gray, invert=True), ink.astype(np.uint8) * 255)
+        assert np.array_equal(binarize(gray), np.where(ink, 0, 255).astype(np.uint8))
+
+
 def test_normalize_keeps_blank_page_blank() -> None:
     rng = np.random.default_rng(0)
     blank = np.clip(rng.normal(200, 2, (800, 600)), 0, 255).astype(np.uint8)

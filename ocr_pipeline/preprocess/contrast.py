@@ -170,11 +170,17 @@ def binarize(
         window = max(15, round(min(h, w) / 50))
     window |= 1
     g = gray.astype(np.float32)
-    mean = cv2.boxFilter(g, cv2.CV_32F, (window, window), borderType=cv2.BORDER_REFLECT)
-    sq = cv2.boxFilter(g * g, cv2.CV_32F, (window, window), borderType=cv2.BORDER_REFLECT)
-    std = np.sqrt(np.maximum(sq - mean * mean, 0.0))
-    thresh = mean * (1.0 + k * (std / 128.0 - 1.0))
-    ink = g <= thresh
+    mean: np.ndarray = cv2.boxFilter(g, cv2.CV_32F, (window, window), borderType=cv2.BORDER_REFLECT)
+    sq: np.ndarray = cv2.boxFilter(g * g, cv2.CV_32F, (window, window), borderType=cv2.BORDER_REFLECT)
+    # thresh = mean * (1 + k * (std / 128 - 1)), step by step in one buffer: the same numbers, fewer copies.
+    sq -= mean * mean
+    t = np.sqrt(np.maximum(sq, 0.0, out=sq), out=sq)
+    t /= 128.0
+    t -= 1.0
+    t *= k
+    t += 1.0
+    t *= mean
+    ink = g <= t
     if invert:
         return ink.astype(np.uint8) * 255
     return np.where(ink, 0, 255).astype(np.uint8)
