@@ -283,17 +283,15 @@ def preprocess(
     rotation = quarter
     pending = None
     if orientation:
-        small_now: np.ndarray | None = small
-        if warped:
-            # Reduced again, not warped at the reduced size: line crops found on a warped small copy drew up
-            # to a quarter fewer confident votes on archive pages. Deferred, the copy is made only if needed.
-            small_now = None if defer_flip and quarter == 0 else reduce_page(gray)[0]
+        # The classifier's crops come from the page reduced again once warped, not from the reduced copy
+        # warped: line crops found on a warped small copy drew up to a quarter fewer confident votes on
+        # archive pages. A deferred vote makes that copy only if it is taken (_PendingFlip.small None).
         if defer_flip and quarter == 0:
             # A quarter-turned page is voted on now: the classifier settles 90 against 270 degrees.
-            pending = _PendingFlip(small_now, threads or 2)
+            pending = _PendingFlip(None if warped else small, threads or 2)
         else:
-            assert small_now is not None
-            gray, transform, rotation = _vote_upside_down(gray, small_now, transform, rotation, threads or 2, steps)
+            vote_small = reduce_page(gray)[0] if warped else small
+            gray, transform, rotation = _vote_upside_down(gray, vote_small, transform, rotation, threads or 2, steps)
     log.debug("preprocess: rotation %d, skew %.2f in %.3fs", rotation, skew, time.perf_counter() - t0)
     return Preprocessed(image=gray, rotation=rotation, skew=float(skew), steps=steps, transform=transform,
                         flip_pending=pending)
