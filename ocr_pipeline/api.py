@@ -19,7 +19,7 @@ from ocr_pipeline.ingest.types import EditionSource, PageSource
 from ocr_pipeline.model import Edition, Page
 from ocr_pipeline.pipeline import PageResult, RunResult
 from ocr_pipeline.settings import ConvertSettings
-from ocr_pipeline.util.fs import atomic_write_bytes
+from ocr_pipeline.util.fs import PendingWrites, atomic_write_bytes
 
 if TYPE_CHECKING:
     from ocr_pipeline.batch import BatchOptions
@@ -29,31 +29,43 @@ log = logging.getLogger(__name__)
 __all__ = ["ConvertSettings", "RunResult", "convert", "write_edition"]
 
 
-def save_page_image(res: PageResult, edition_dir: Path) -> None:
-    """The upright, straightened page image that the coordinates in edition.json refer to (for the report)."""
+def save_page_image(res: PageResult, edition_dir: Path, pending: PendingWrites | None = None) -> None:
+    """The upright, straightened page image that the coordinates in edition.json refer to (for the report).
+
+    ``pending``: the file is written in the writing threads once its JPEG is encoded (in place when
+    ``pending.wait()`` returns), instead of waiting for the encoding here."""
     if res.image is None:
         return
     from ocr_pipeline.pipeline import encode_jpeg
 
+    path = edition_dir / "pages" / f"page-{res.page.number:02d}.jpg"
+    if pending is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        jpeg, image = res.jpeg, res.image
+        pending.write(path, jpeg.result if jpeg is not None else lambda: encode_jpeg(image))
+        return
     data = res.jpeg.result() if res.jpeg is not None else encode_jpeg(res.image)
     if data is not None:
-        atomic_write_bytes(edition_dir / "pages" / f"page-{res.page.number:02d}.jpg", data)
+        atomic_write_bytes(path, data)
 
 
 def write_edition(edition: Edition, edition_dir: Path, export_options: ExportOptions | None = None) -> float:
     """Write every output of an edition into ``edition_dir`` (JSON, text, NewsML-G2, ALTO, report);
     returns the edition's quality score (0..1, see ``ocr_pipeline.report``)."""
-    from ocr_pipeline.export import export_edition
+    from ocr_pipeline.export import export_edition, finish_writes
     from ocr_pipeline.report import write_report
     from ocr_pipeline.report.build import Thumbnails
 
-    # The report's thumbnails are decoded while the exports are written, on the cores that Python leaves.
+    # The report's thumbnails are decoded while the exports are made, on the cores that Python leaves; the
+    # export files are written meanwhile too, in the writing threads.
     thumbnails = Thumbnails(edition, Path(edition_dir), threads=max(1, min(4, (os.cpu_count() or 1) - 1)))
+    pending = PendingWrites()
     try:
-        export_edition(edition, edition_dir, options=export_options)
+        export_edition(edition, edition_dir, options=export_options, pending=pending)
         return write_report(edition, edition_dir, thumbnails=thumbnails).quality_score
     finally:
         thumbnails.close()
+        finish_writes(pending, Path(edition_dir))
 
 
 def convert(

@@ -464,3 +464,60 @@ def test_the_next_page_is_decoded_while_this_one_is_laid_out(archive: Path, monk
     with pytest.raises(OcrPipelineError) as direct:
         plain.convert_page(ed.pages[2], 3)
     assert str(prefetched.value) == str(direct.value)
+
+
+def test_a_pages_files_are_written_during_the_next_page_of_its_edition(archive: Path, tmp_path: Path,
+                                                                     monkeypatch) -> None:
+    """A page's cache entry and image are left to the writing threads while the next page of its edition is
+    converted; the edition's last page (or one followed by another edition's) returns with all of them in place."""
+    import threading
+
+    import ocr_pipeline.util.fs as fs
+    from ocr_pipeline.batch.worker import PageWorker
+
+    writers: list[str] = []
+    real = fs.atomic_write_bytes
+
+    def spy(path, data):  # type: ignore[no-untyped-def]
+        writers.append(threading.current_thread().name)
+        return real(path, data)
+
+    monkeypatch.setattr(fs, "atomic_write_bytes", spy)
+    settings = ConvertSettings(lang="zh")
+    tasks = []
+    for esrc in discover([archive / "ed-a", archive / "ed-c"]):
+        for number, src in enumerate(esrc.pages[:2], 1):
+            tasks.append(PageTask(cache.page_header(esrc.id, number, src, "h", cache.EngineStamp.of("ppocr"), settings),
+                                  src))
+    out = tmp_path / "out"
+    worker = PageWorker(settings, out, None)
+    a1, a2, c1 = tasks[0], tasks[1], tasks[2]
+    worker.run(a1, a2)
+    assert len(worker.pending) == 2  # cache entry and image, left running
+    worker.run(a2, c1)  # the next page is another edition's: everything is written before returning
+    assert len(worker.pending) == 0
+    for task in (a1, a2):
+        assert cache.read_page(cache.cache_path(out, "ed-a", task.header["page"]))[1].page.status == "ok"
+        assert cache.cached_image(out, "ed-a", task.header["page"]).stat().st_size > 1000
+    assert writers and all(name.startswith("ocr-pipeline-writer") for name in writers)
+
+
+def test_pending_writes_are_all_waited_for_and_the_first_error_raised(tmp_path: Path) -> None:
+    from ocr_pipeline.util.fs import PendingWrites
+
+    pending = PendingWrites()
+    pending.write(tmp_path / "a.bin", b"a")
+    pending.write(tmp_path / "b.bin", lambda: b"b")  # made when the writing thread gets to it
+    pending.write(tmp_path / "none.bin", lambda: None)  # nothing to write
+    (tmp_path / "dir.bin").mkdir()
+    pending.write(tmp_path / "dir.bin", b"cannot replace a folder")
+    for i in range(20):
+        pending.write(tmp_path / f"n{i}.bin", bytes([i]))
+    with pytest.raises(OSError):
+        pending.wait()
+    assert len(pending) == 0
+    assert (tmp_path / "a.bin").read_bytes() == b"a" and (tmp_path / "b.bin").read_bytes() == b"b"
+    assert not (tmp_path / "none.bin").exists()
+    assert [(tmp_path / f"n{i}.bin").read_bytes() for i in range(20)] == [bytes([i]) for i in range(20)]
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    pending.wait()  # nothing left: returns at once

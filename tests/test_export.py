@@ -518,6 +518,22 @@ def test_unwritable_output_raises_export_error(tmp_path: Path) -> None:
     assert err.value.exit_code == 5
 
 
+def test_a_file_that_fails_in_the_writing_threads_raises_export_error(tmp_path: Path) -> None:
+    """The export files are written in threads while the next format is made: a write that fails there (a
+    folder in the way of edition.json) still fails the export, from export_edition and from write_edition,
+    and the other files are in place."""
+    from ocr_pipeline.api import write_edition
+    from ocr_pipeline.errors import ExportError
+
+    for k, write in enumerate((lambda ed, out: export_edition(ed, out), write_edition)):
+        out = tmp_path / str(k)
+        (out / "edition.json").mkdir(parents=True)
+        with pytest.raises(ExportError) as err:
+            write(make_edition(), out)
+        assert err.value.exit_code == 5 and "edition.json" in str(err.value)
+        assert (out / "text" / "edition.txt").is_file() and list((out / "alto").glob("page-*.xml"))
+
+
 # --- options, CLI, re-export -------------------------------------------------------------------------
 
 def test_options_validate_and_config(tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ from ocr_pipeline import __version__, model
 from ocr_pipeline.ingest.types import PageSource
 from ocr_pipeline.model import Page
 from ocr_pipeline.settings import ConvertSettings
-from ocr_pipeline.util.fs import atomic_write_bytes, atomic_write_text
+from ocr_pipeline.util.fs import PendingWrites, atomic_write_bytes, atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -168,15 +168,22 @@ def cached_image(outdir: Path, edition_id: str, number: int) -> Path:
     return edition_cache_dir(outdir, edition_id) / "pages" / f"page-{number:02d}.jpg"
 
 
-def write_page(outdir: Path, header: dict[str, Any], page: Page, articles: list[Any]) -> None:
-    """Cache a page after layout; ``articles`` are ``PageArticle`` objects (stored as block ids)."""
+def write_page(outdir: Path, header: dict[str, Any], page: Page, articles: list[Any],
+               pending: PendingWrites | None = None) -> None:
+    """Cache a page after layout; ``articles`` are ``PageArticle`` objects (stored as block ids).
+    ``pending``: the file is written in the writing threads, in place once ``pending.wait()`` returns."""
     payload = {
         "page": page,
         "articles": [{"kind": a.kind, "headline": [b.id for b in a.headline], "blocks": [b.id for b in a.blocks]}
                      for a in articles],
     }
     data = json.dumps(header).encode("ascii") + b"\n" + model.to_json_bytes(payload) + b"\n"
-    atomic_write_bytes(cache_path(outdir, header["edition"], header["page"]), data)
+    path = cache_path(outdir, header["edition"], header["page"])
+    if pending is None:
+        atomic_write_bytes(path, data)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pending.write(path, data)
 
 
 def read_header(path: Path) -> dict[str, Any] | None:

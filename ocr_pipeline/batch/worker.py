@@ -25,6 +25,7 @@ from ocr_pipeline.batch import cache
 from ocr_pipeline.errors import OcrPipelineError
 from ocr_pipeline.ingest.types import PageSource
 from ocr_pipeline.settings import ConvertSettings
+from ocr_pipeline.util.fs import PendingWrites
 
 if TYPE_CHECKING:
     from ocr_pipeline.pipeline import PageResult
@@ -59,6 +60,8 @@ class PageWorker:
         # The thread count is recorded as the user gave it: the outputs of --jobs 1 and --jobs 4 must match.
         self.recorded_threads = recorded_threads
         self.keep = keep
+        # The cache entries and page images of this edition's pages, still being written (see ``run``).
+        self.pending = PendingWrites()
 
     def warm(self) -> None:
         """Load the models now, so the first page's time (and its timeout) is the page's own."""
@@ -70,7 +73,11 @@ class PageWorker:
 
     def run(self, task: PageTask, next_task: PageTask | None = None) -> dict[str, Any]:
         """Convert a page and cache it; ``next_task``: the page this worker converts next, if known (its
-        image is decoded while this page is laid out)."""
+        image is decoded while this page is laid out).
+
+        The page's cache entry and image are in place when this returns, unless ``next_task`` is a page of
+        the same edition: then they are written while that page is converted (the edition is assembled
+        from these files only after its last page, whose return waits for all of them)."""
         from ocr_pipeline.pipeline import PageTiming
 
         src, number = task.src, task.header["page"]
@@ -88,7 +95,7 @@ class PageWorker:
             from ocr_pipeline.api import save_page_image
 
             # Into the cache: the edition folder is written whole once all its pages are done.
-            save_page_image(res, cache.edition_cache_dir(self.outdir, task.header["edition"]))
+            save_page_image(res, cache.edition_cache_dir(self.outdir, task.header["edition"]), self.pending)
         # Where the page's time went, in this process (benchmarks/throughput.py adds up a pool's pages).
         stages = {"load": timing.load, "preprocess": timing.preprocess, "detection": detection,
                   "recognition": timing.ocr - detection, "layout": timing.layout,
@@ -96,11 +103,18 @@ class PageWorker:
         header = dict(task.header, status=res.page.status, error="; ".join(res.page.errors),
                       seconds=round(time.perf_counter() - t, 3), peak_rss_mb=_peak_rss_mb(),
                       worker=os.getpid(), stages={k: round(v, 4) for k, v in stages.items()})
-        cache.write_page(self.outdir, header, res.page, res.articles)
+        cache.write_page(self.outdir, header, res.page, res.articles, self.pending)
+        if next_task is None or next_task.header["edition"] != task.header["edition"]:
+            self.flush()
         if self.keep is not None:
             res.image = None
             self.keep[(header["edition"], number)] = res
         return header
+
+    def flush(self) -> None:
+        """Wait until every cache entry and page image of the pages run so far is written (raises the first
+        write error)."""
+        self.pending.wait()
 
     def _detection_seconds(self) -> float:
         """The engine's detection time so far (engines that time their stages; 0 before it is made)."""
@@ -157,10 +171,13 @@ def run_inline(tasks: Iterable[PageTask], worker: PageWorker, done: Callable[[di
                stop: Callable[[], bool]) -> None:
     worker.warm()
     todo = list(tasks)
-    for i, task in enumerate(todo):
-        if stop():
-            return
-        done(worker.run(task, todo[i + 1] if i + 1 < len(todo) else None))
+    try:
+        for i, task in enumerate(todo):
+            if stop():
+                return
+            done(worker.run(task, todo[i + 1] if i + 1 < len(todo) else None))
+    finally:
+        worker.flush()  # stopped between two pages of an edition: what they wrote is in place
 
 
 # --- worker processes --------------------------------------------------------------------------------

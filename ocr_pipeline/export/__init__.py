@@ -24,6 +24,7 @@ from pathlib import Path
 from ocr_pipeline.errors import ConfigError, ExportError
 from ocr_pipeline.export.options import FORMATS, ExportOptions, load_config
 from ocr_pipeline.model import Edition
+from ocr_pipeline.util.fs import PendingWrites
 
 __all__ = ["FORMATS", "ExportOptions", "ExportResult", "export_edition", "load_config", "parse_formats"]
 
@@ -66,9 +67,14 @@ def export_edition(
     outdir: str | Path,
     formats: str | Iterable[str] = FORMATS,
     options: ExportOptions | None = None,
+    pending: PendingWrites | None = None,
 ) -> ExportResult:
     """Write the chosen exports of ``edition`` under ``outdir``; raises ExportError when a file cannot
-    be written."""
+    be written.
+
+    The files are written in the writing threads while the next format is made. ``pending``: they are added
+    to it and may still be running on return (the caller waits, as ``api.write_edition`` does after the
+    report); else they are all in place when this returns."""
     from ocr_pipeline.export.alto import write_alto
     from ocr_pipeline.export.jsonout import write_json
     from ocr_pipeline.export.newsml import write_newsml
@@ -79,24 +85,42 @@ def export_edition(
     out = Path(outdir)
     result = ExportResult(outdir=out)
     start = time.perf_counter()
+    writes = pending if pending is not None else PendingWrites()
     try:
         for fmt in fmts:
             if fmt == "json":
-                result.files[fmt] = write_json(edition, out)
+                result.files[fmt] = write_json(edition, out, writes)
             elif fmt == "text":
-                result.files[fmt] = write_text(edition, out, options.title)
+                result.files[fmt] = write_text(edition, out, options.title, writes)
             elif fmt == "newsml":
-                result.files[fmt] = write_newsml(edition, out, options)
+                result.files[fmt] = write_newsml(edition, out, options, writes)
             elif fmt == "alto":
-                result.files[fmt] = write_alto(edition, out)
+                result.files[fmt] = write_alto(edition, out, writes)
             if fmt in _STALE_PATTERNS:
+                # A file still being written is not there yet, or only under a temporary name: neither is
+                # taken for a stale one.
                 result.removed.extend(_remove_stale(out, fmt, result.files[fmt]))
     except OSError as exc:
-        raise ExportError(f"cannot write export: {exc}; check the output folder's permissions and free space",
-                          path=str(getattr(exc, "filename", None) or out)) from exc
+        raise _cannot_write(exc, out) from exc
+    finally:
+        if pending is None:
+            finish_writes(writes, out)  # nothing is left running on return, whatever happened
     result.seconds = time.perf_counter() - start
     log.info("exported %s: %d files in %.2f s", edition.id, result.count, result.seconds)
     return result
+
+
+def finish_writes(pending: PendingWrites, outdir: Path) -> None:
+    """Wait for the export files still being written; one that could not be written raises ExportError."""
+    try:
+        pending.wait()
+    except OSError as exc:
+        raise _cannot_write(exc, outdir) from exc
+
+
+def _cannot_write(exc: OSError, outdir: Path) -> ExportError:
+    return ExportError(f"cannot write export: {exc}; check the output folder's permissions and free space",
+                       path=str(getattr(exc, "filename", None) or outdir))
 
 
 def _remove_stale(out: Path, fmt: str, written: list[Path]) -> list[Path]:

@@ -32,6 +32,7 @@ from lxml import etree
 
 from ocr_pipeline.export._common import IdMaker, has_forbidden, num, unit, write_files, xml_safe
 from ocr_pipeline.model import BBox, Char, Edition, Line, Page, ProcessingStep
+from ocr_pipeline.util.fs import PendingWrites
 
 log = logging.getLogger(__name__)
 
@@ -367,11 +368,11 @@ def alto_file_name(page: Page) -> str:
     return f"page-{page.number:02d}.xml"
 
 
-def write_alto(edition: Edition, outdir: Path) -> list[Path]:
+def write_alto(edition: Edition, outdir: Path, pending: PendingWrites | None = None) -> list[Path]:
     altodir = Path(outdir) / "alto"
     files = []
     for page in edition.pages:
         files.append((altodir / alto_file_name(page), page_to_alto_bytes(page, edition, edition.provenance)))
-    written = write_files(files)
+    written = write_files(files, pending)
     log.debug("wrote %d ALTO files to %s", len(written), altodir)
     return written

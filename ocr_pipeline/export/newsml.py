@@ -31,6 +31,7 @@ from ocr_pipeline.export._common import article_text, language_tag, ordered_arti
 from ocr_pipeline.export.options import ExportOptions
 from ocr_pipeline.export.text import article_file_names
 from ocr_pipeline.model import Article, Edition
+from ocr_pipeline.util.fs import PendingWrites
 
 log = logging.getLogger(__name__)
 
@@ -330,7 +331,7 @@ def _version(root: etree._Element, prev: _Previous | None, options: ExportOption
     return version
 
 
-def write_newsml(edition: Edition, outdir: Path, options: ExportOptions) -> list[Path]:
+def write_newsml(edition: Edition, outdir: Path, options: ExportOptions, pending: PendingWrites | None = None) -> list[Path]:
     nmdir = Path(outdir) / "newsml"
     when = options.timestamp()
     title = xml_safe(options.title or edition.title).strip()
@@ -344,6 +345,6 @@ def write_newsml(edition: Edition, outdir: Path, options: ExportOptions) -> list
     _version(package, previous.get(package.get("guid")), options)
     files.append((nmdir / "package.xml", _bytes(package)))
     files.append((nmdir / "edition.xml", _bytes(news_message(package, items, options, when))))
-    written = write_files(files)
+    written = write_files(files, pending)
     log.debug("wrote %d NewsML-G2 files to %s", len(written), nmdir)
     return written

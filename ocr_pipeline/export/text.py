@@ -19,6 +19,7 @@ from ocr_pipeline.export._common import (
     write_files,
 )
 from ocr_pipeline.model import Article, Edition
+from ocr_pipeline.util.fs import PendingWrites
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +67,11 @@ def edition_to_text(edition: Edition, title: str = "") -> str:
     return "\n\n".join(out).rstrip("\n") + "\n"
 
 
-def write_text(edition: Edition, outdir: Path, title: str = "") -> list[Path]:
+def write_text(edition: Edition, outdir: Path, title: str = "", pending: PendingWrites | None = None) -> list[Path]:
     textdir = Path(outdir) / "text"
     names = article_file_names(edition)
     files = [(textdir / f"{names[a.id]}.txt", article_to_text(a).encode("utf-8")) for a in ordered_articles(edition)]
     files.append((textdir / "edition.txt", edition_to_text(edition, title).encode("utf-8")))
-    written = write_files(files)
+    written = write_files(files, pending)
     log.debug("wrote %d text files to %s", len(written), textdir)
     return written

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 # mkstemp creates files readable by their owner only; outputs get the usual mode (0644 under umask 022).
@@ -35,3 +38,52 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+_WRITERS: tuple[int, ThreadPoolExecutor] | None = None  # the process that started them, and the threads
+_WRITERS_LOCK = threading.Lock()
+
+
+def writer_pool() -> ThreadPoolExecutor:
+    """The process's file-writing threads, started on first use (eight started for each export cost 2-3 ms a
+    page of the sample editions). A forked child inherits the object but not the threads: it starts its own."""
+    global _WRITERS
+    with _WRITERS_LOCK:
+        if _WRITERS is None or _WRITERS[0] != os.getpid():
+            _WRITERS = (os.getpid(), ThreadPoolExecutor(max_workers=8, thread_name_prefix="ocr-pipeline-writer"))
+        return _WRITERS[1]
+
+
+class PendingWrites:
+    """Files written atomically in the writing threads while the caller goes on; ``wait`` returns once all
+    are in place and raises the first error (an OSError as the write raised it).
+
+    The writes themselves and their fsync do not hold the interpreter, so they overlap the caller's Python
+    work instead of keeping it waiting."""
+
+    def __init__(self) -> None:
+        self._futures: list[Future[None]] = []
+
+    def write(self, path: Path, data: bytes | Callable[[], bytes | None]) -> None:
+        """Write ``data`` to ``path``; a callable is called in the writing thread for the bytes (None: no file),
+        for data still being made elsewhere (a page's JPEG, encoded in the pipeline's helper thread)."""
+        self._futures.append(writer_pool().submit(_write_deferred, Path(path), data))
+
+    def __len__(self) -> int:
+        return len(self._futures)
+
+    def wait(self) -> None:
+        futures, self._futures = self._futures, []
+        error: BaseException | None = None
+        for f in futures:  # every write is waited for, so none is still running when this returns
+            exc = f.exception()
+            if exc is not None and error is None:
+                error = exc
+        if error is not None:
+            raise error
+
+
+def _write_deferred(path: Path, data: bytes | Callable[[], bytes | None]) -> None:
+    payload = data() if callable(data) else data
+    if payload is not None:
+        atomic_write_bytes(path, payload)
