@@ -21,7 +21,6 @@ PP-OCRv4_mobile_det / PP-OCRv4_mobile_rec). ``extra["cache_dir"]``: where prepar
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import importlib.util
 import logging
 import math
@@ -33,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from ocr_pipeline.engines.base import EngineInfo, EngineOptions, OcrEngine
 from ocr_pipeline.errors import ConfigError, EngineError, MissingDependencyError
 from ocr_pipeline.model import BBox, Line
+from ocr_pipeline.util.dist import dist_version
 
 if TYPE_CHECKING:
     import numpy as np
@@ -50,13 +50,6 @@ def _find_package_dir(name: str) -> Path | None:
     if spec is None or not spec.submodule_search_locations:
         return None
     return Path(list(spec.submodule_search_locations)[0])
-
-
-def _version(dist: str) -> str:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return ""
 
 
 def default_cache_dir() -> Path:
@@ -227,7 +220,7 @@ class PaddleOCREngine(OcrEngine):
         return EngineInfo(
             name=cls.name,
             available=not reason,
-            version=f"paddleocr {_version('paddleocr')}, paddlepaddle {_version('paddlepaddle')}",
+            version=f"paddleocr {dist_version('paddleocr')}, paddlepaddle {dist_version('paddlepaddle')}",
             models=models,
             reason=reason,
             description=cls.description,

@@ -42,7 +42,6 @@ and character boxes taken from the CTC column positions.
 from __future__ import annotations
 
 import contextlib
-import importlib.metadata
 import importlib.util
 import io
 import logging
@@ -59,6 +58,7 @@ import numpy as np
 from ocr_pipeline.engines.base import EngineInfo, EngineOptions, OcrEngine
 from ocr_pipeline.errors import ConfigError, EngineError, MissingDependencyError
 from ocr_pipeline.model import BBox, Char, Line, ProcessingStep
+from ocr_pipeline.util.dist import dist_version
 
 if TYPE_CHECKING:
     import onnxruntime as ort
@@ -271,13 +271,6 @@ def _default_model_dir() -> Path | None:
     if spec is None or not spec.submodule_search_locations:
         return None
     return Path(list(spec.submodule_search_locations)[0]) / "models"
-
-
-def _version(dist: str) -> str:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return ""
 
 
 # --- geometry helpers ------------------------------------------------------------------------------
@@ -606,7 +599,7 @@ class PPOCREngine(OcrEngine):
             )
         folder, reason = cls._model_paths(None)
         models = [DET_MODEL, REC_MODEL, CLS_MODEL]
-        version = f"onnxruntime {_version('onnxruntime')}, rapidocr-onnxruntime {_version('rapidocr-onnxruntime')}"
+        version = f"onnxruntime {dist_version('onnxruntime')}, rapidocr-onnxruntime {dist_version('rapidocr-onnxruntime')}"
         return EngineInfo(
             name=cls.name,
             available=folder is not None,

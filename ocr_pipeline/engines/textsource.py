@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from ocr_pipeline.engines.base import EngineInfo, OcrEngine
 from ocr_pipeline.errors import BadInputError, EngineError
+from ocr_pipeline.util.dist import dist_version
 
 if TYPE_CHECKING:
     import numpy as np
@@ -17,15 +18,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def _dist_version(dist: str) -> tuple[bool, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return True, version(dist)
-    except PackageNotFoundError:
-        return False, ""
-
-
 class _TextSourceEngine(OcrEngine):
     needs_image: ClassVar[bool] = False
     # The distribution that does the reading; the engine is available when it is installed.
@@ -33,7 +25,8 @@ class _TextSourceEngine(OcrEngine):
 
     @classmethod
     def info(cls) -> EngineInfo:
-        ok, ver = _dist_version(cls.requires)
+        ver = dist_version(cls.requires)
+        ok = bool(ver)
         return EngineInfo(
             name=cls.name,
             available=ok,

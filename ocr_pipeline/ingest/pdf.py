@@ -22,6 +22,7 @@ import numpy as np
 from ocr_pipeline.errors import BadInputError
 from ocr_pipeline.ingest.types import UNMAPPED, PageImage, PageSource, TextPage
 from ocr_pipeline.model import Char, Line, ProcessingStep
+from ocr_pipeline.util.dist import dist_version
 
 if TYPE_CHECKING:
     import pypdfium2
@@ -550,18 +551,10 @@ def read_text_layer(
             ProcessingStep(
                 stage="ocr",
                 name="pdf-text",
-                version=_version("pypdfium2"),
+                version=dist_version("pypdfium2"),
                 settings={"dpi": dpi, "source": src.label},
             )
         ],
     )
 
 
-@functools.cache
-def _version(dist: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(dist)
-    except PackageNotFoundError:
-        return ""
