@@ -534,6 +534,57 @@ def test_a_file_that_fails_in_the_writing_threads_raises_export_error(tmp_path: 
         assert (out / "text" / "edition.txt").is_file() and list((out / "alto").glob("page-*.xml"))
 
 
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(f.relative_to(folder)): f.read_bytes() for f in sorted(folder.rglob("*")) if f.is_file()}
+
+
+def test_alto_made_in_the_side_process_is_the_same_as_made_here(tmp_path: Path, monkeypatch, caplog) -> None:
+    """The ALTO files come from the side process (the edition sent as its JSON) byte for byte as this process
+    makes them; when the side process fails, or cannot be had, they are made here, the same again."""
+    from ocr_pipeline.export import side
+
+    ed = make_edition()
+    monkeypatch.setattr(side, "available", lambda: True)
+    export_edition(ed, tmp_path / "side")
+    assert side._SIDE is not None and side._SIDE[1].proc.poll() is None  # it ran, and waits for more
+    monkeypatch.setattr(side, "available", lambda: False)
+    export_edition(ed, tmp_path / "here")
+    assert _files(tmp_path / "side") == _files(tmp_path / "here")
+    assert [f for f in _files(tmp_path / "here") if f.startswith("alto/")] == [
+        f"alto/page-{p.number:02d}.xml" for p in ed.pages]
+
+    monkeypatch.setattr(side, "available", lambda: True)
+    monkeypatch.setattr(side._Side, "request", lambda self, outdir, data: None)  # as if it died meanwhile
+    with caplog.at_level("WARNING", logger="ocr_pipeline.export.side"):
+        export_edition(ed, tmp_path / "fallback")
+    assert "is gone" in caplog.text
+    assert _files(tmp_path / "fallback") == _files(tmp_path / "here")
+
+
+def test_a_side_process_that_was_killed_is_started_again(tmp_path: Path, monkeypatch) -> None:
+    from ocr_pipeline.export import side
+
+    monkeypatch.setattr(side, "available", lambda: True)
+    export_edition(make_edition(), tmp_path / "a", ["alto"])
+    assert side._SIDE is not None
+    first = side._SIDE[1].proc
+    first.kill()
+    first.wait()
+    export_edition(make_edition(), tmp_path / "b", ["alto"])
+    assert side._SIDE[1].proc is not first and _files(tmp_path / "a") == _files(tmp_path / "b")
+
+
+def test_an_alto_file_the_side_process_cannot_write_raises_export_error(tmp_path: Path, monkeypatch) -> None:
+    from ocr_pipeline.errors import ExportError
+    from ocr_pipeline.export import side
+
+    monkeypatch.setattr(side, "available", lambda: True)
+    (tmp_path / "alto").write_text("a file where the folder goes", encoding="utf-8")
+    with pytest.raises(ExportError) as err:
+        export_edition(make_edition(), tmp_path, ["alto"])
+    assert err.value.exit_code == 5 and "alto" in str(err.value)
+
+
 # --- options, CLI, re-export -------------------------------------------------------------------------
 
 def test_options_validate_and_config(tmp_path: Path) -> None:

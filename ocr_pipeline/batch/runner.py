@@ -182,6 +182,10 @@ def run_batch(
                     else:
                         tasks.append(PageTask(wanted, src))
             result.pages_total = sum(len(e.pages) for e in editions)
+            if tasks:
+                from ocr_pipeline.export import side
+
+                side.prestart()  # ready by the time the first edition's ALTO files are made
             if on_editions:
                 on_editions(editions, len(tasks))
             by_id = {e.id: e for e in editions}

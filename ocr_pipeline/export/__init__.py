@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ocr_pipeline.errors import ConfigError, ExportError
 from ocr_pipeline.export.options import FORMATS, ExportOptions, load_config
-from ocr_pipeline.model import Edition
+from ocr_pipeline.model import Edition, to_json_bytes
 from ocr_pipeline.util.fs import PendingWrites
 
 __all__ = ["FORMATS", "ExportOptions", "ExportResult", "export_edition", "load_config", "parse_formats"]
@@ -75,7 +75,8 @@ def export_edition(
     The files are written in the writing threads while the next format is made. ``pending``: they are added
     to it and may still be running on return (the caller waits, as ``api.write_edition`` does after the
     report); else they are all in place when this returns."""
-    from ocr_pipeline.export.alto import write_alto
+    from ocr_pipeline.export import side
+    from ocr_pipeline.export.alto import alto_file_name, write_alto
     from ocr_pipeline.export.jsonout import write_json
     from ocr_pipeline.export.newsml import write_newsml
     from ocr_pipeline.export.text import write_text
@@ -87,14 +88,20 @@ def export_edition(
     start = time.perf_counter()
     writes = pending if pending is not None else PendingWrites()
     try:
+        alto_aside = "alto" in fmts and side.available() and bool(edition.pages)
+        data = to_json_bytes(edition) if "json" in fmts or alto_aside else None
+        if alto_aside and data is not None:
+            # Made in the side process meanwhile (the largest export, see export.side), from the same JSON.
+            writes.add(side.write_alto(edition, data, out))
+            result.files["alto"] = [out / "alto" / alto_file_name(p) for p in edition.pages]
         for fmt in fmts:
             if fmt == "json":
-                result.files[fmt] = write_json(edition, out, writes)
+                result.files[fmt] = write_json(edition, out, writes, data=data)
             elif fmt == "text":
                 result.files[fmt] = write_text(edition, out, options.title, writes)
             elif fmt == "newsml":
                 result.files[fmt] = write_newsml(edition, out, options, writes)
-            elif fmt == "alto":
+            elif fmt == "alto" and fmt not in result.files:
                 result.files[fmt] = write_alto(edition, out, writes)
             if fmt in _STALE_PATTERNS:
                 # A file still being written is not there yet, or only under a temporary name: neither is

@@ -368,11 +368,13 @@ def alto_file_name(page: Page) -> str:
     return f"page-{page.number:02d}.xml"
 
 
-def write_alto(edition: Edition, outdir: Path, pending: PendingWrites | None = None) -> list[Path]:
+def alto_files(edition: Edition, outdir: Path) -> list[tuple[Path, bytes]]:
+    """(path, ALTO document) of each page of ``edition``, in ``outdir``/alto."""
     altodir = Path(outdir) / "alto"
-    files = []
-    for page in edition.pages:
-        files.append((altodir / alto_file_name(page), page_to_alto_bytes(page, edition, edition.provenance)))
-    written = write_files(files, pending)
-    log.debug("wrote %d ALTO files to %s", len(written), altodir)
+    return [(altodir / alto_file_name(p), page_to_alto_bytes(p, edition, edition.provenance)) for p in edition.pages]
+
+
+def write_alto(edition: Edition, outdir: Path, pending: PendingWrites | None = None) -> list[Path]:
+    written = write_files(alto_files(edition, outdir), pending)
+    log.debug("wrote %d ALTO files to %s", len(written), Path(outdir) / "alto")
     return written

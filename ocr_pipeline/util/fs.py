@@ -69,6 +69,10 @@ class PendingWrites:
         for data still being made elsewhere (a page's JPEG, encoded in the pipeline's helper thread)."""
         self._futures.append(writer_pool().submit(_write_deferred, Path(path), data))
 
+    def add(self, future: Future[None]) -> None:
+        """Wait for ``future`` too (work of the same kind done elsewhere: the side process's ALTO files)."""
+        self._futures.append(future)
+
     def __len__(self) -> int:
         return len(self._futures)
 
