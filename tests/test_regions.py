@@ -101,3 +101,23 @@ def test_span_coverage_counts_each_x_as_slices_would() -> None:
         for a, b in spans:
             want[max(0, a) : max(0, b)] += 1
         assert np.array_equal(span_coverage(spans, width), want)
+
+
+def test_box_profiles_count_the_ink_of_each_row_and_column() -> None:
+    """The XY cut's profiles come from one summed-area table of the page: for any box they are the ink
+    pixels of its rows and columns, as counting them in the box gives (masks of 0/255, as binarize makes)."""
+    import numpy as np
+
+    from ocr_pipeline.layout.regions import _box_profiles, _ink_counts
+
+    rng = np.random.default_rng(7)
+    for _ in range(60):
+        h, w = (int(v) for v in rng.integers(1, 90, 2))
+        ink = np.where(rng.random((h, w)) < rng.random() * 0.3, 255, 0).astype(np.uint8)
+        counts = _ink_counts(ink)
+        for _ in range(20):
+            x0, x1 = sorted(int(v) for v in rng.integers(0, w + 1, 2))
+            y0, y1 = sorted(int(v) for v in rng.integers(0, h + 1, 2))
+            rows, cols = _box_profiles(counts, (x0, y0, x1, y1))
+            sub = ink[y0:y1, x0:x1] > 0
+            assert rows.tolist() == sub.sum(axis=1).tolist() and cols.tolist() == sub.sum(axis=0).tolist()
