@@ -121,3 +121,23 @@ def test_box_profiles_count_the_ink_of_each_row_and_column() -> None:
             rows, cols = _box_profiles(counts, (x0, y0, x1, y1))
             sub = ink[y0:y1, x0:x1] > 0
             assert rows.tolist() == sub.sum(axis=1).tolist() and cols.tolist() == sub.sum(axis=0).tolist()
+
+
+def test_opening_along_rows_or_columns_is_opencvs_opening() -> None:
+    """Rules are found by opening the ink with a long thin kernel; the dilation runs only on the rows (columns)
+    that keep ink after the erosion, with OpenCV's result to the pixel."""
+    import cv2
+    import numpy as np
+
+    from ocr_pipeline.layout.regions import _open_along
+
+    rng = np.random.default_rng(3)
+    for _ in range(150):
+        h, w = (int(v) for v in rng.integers(1, 120, 2))
+        ink = np.where(rng.random((h, w)) < rng.random(), 255, 0).astype(np.uint8)
+        for _ in range(int(rng.integers(0, 5))):  # some long runs, cut short at random
+            ink[int(rng.integers(0, h)), int(rng.integers(0, w)):] = 255
+            ink[int(rng.integers(0, h)):, int(rng.integers(0, w))] = 255
+        for ksize in ((int(rng.integers(1, 60)), 1), (1, int(rng.integers(1, 60)))):
+            want = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, ksize))
+            assert np.array_equal(_open_along(ink, ksize), want), ksize

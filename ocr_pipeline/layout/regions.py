@@ -80,8 +80,7 @@ def _find_rules(ink: np.ndarray, ch: float) -> tuple[np.ndarray, list[tuple[str,
     rules: list[tuple[str, int, int, int, int]] = []
     cleaned = ink.copy()
     for kind, ksize in (("hrule", (max(int(ch * 6), 20), 1)), ("vrule", (1, max(int(ch * 6), 20)))):
-        kernel = cv2.getStructuringElement(cv2.MORPH_RECT, ksize)
-        lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN, kernel)
+        lines = _open_along(ink, ksize)
         n, _, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
         for i in range(1, n):
             x, y, w, h, _area = stats[i]
@@ -93,6 +92,24 @@ def _find_rules(ink: np.ndarray, ch: float) -> tuple[np.ndarray, list[tuple[str,
                 rules.append((kind, int(x), int(y), int(x + w), int(y + h)))
                 cleaned[y : y + h, x : x + w] = 0
     return cleaned, rules
+
+
+def _open_along(ink: np.ndarray, ksize: tuple[int, int]) -> np.ndarray:
+    """``cv2.morphologyEx(ink, MORPH_OPEN, rect kernel ksize)`` for a kernel one pixel thick ((k, 1) or (1, k)).
+
+    Each row (column) is opened on its own, and after the erosion only the few rows (columns) on a long
+    rule have any ink left: the dilation is run on those alone, not on the whole page (a third of the time)."""
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, ksize)
+    eroded = cv2.erode(ink, kernel)
+    along_rows = ksize[1] == 1
+    left = np.flatnonzero(eroded.max(axis=1 if along_rows else 0))
+    opened = np.zeros_like(ink)
+    if left.size:
+        if along_rows:
+            opened[left] = cv2.dilate(np.ascontiguousarray(eroded[left]), kernel)
+        else:
+            opened[:, left] = cv2.dilate(np.ascontiguousarray(eroded[:, left]), kernel)
+    return opened
 
 
 def _gaps(profile: np.ndarray, min_gap: float) -> list[tuple[int, int]]:
