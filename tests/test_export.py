@@ -554,11 +554,17 @@ def test_alto_made_in_the_side_process_is_the_same_as_made_here(tmp_path: Path, 
         f"alto/page-{p.number:02d}.xml" for p in ed.pages]
 
     monkeypatch.setattr(side, "available", lambda: True)
+    monkeypatch.setattr(side, "_FAILURES", 0)
     monkeypatch.setattr(side._Side, "request", lambda self, outdir, data: None)  # as if it died meanwhile
     with caplog.at_level("WARNING", logger="ocr_pipeline.export.side"):
         export_edition(ed, tmp_path / "fallback")
     assert "is gone" in caplog.text
     assert _files(tmp_path / "fallback") == _files(tmp_path / "here")
+    monkeypatch.undo()
+    monkeypatch.setattr(side, "_FAILURES", side._MAX_FAILURES - 1)  # one more, and it is not tried again
+    monkeypatch.setattr(side._Side, "request", lambda self, outdir, data: None)
+    export_edition(ed, tmp_path / "last")
+    assert not side.available() and _files(tmp_path / "last") == _files(tmp_path / "here")
 
 
 def test_a_side_process_that_was_killed_is_started_again(tmp_path: Path, monkeypatch) -> None:

@@ -21,6 +21,7 @@ import atexit
 import json
 import logging
 import os
+import signal
 import struct
 import subprocess
 import sys
@@ -97,9 +98,15 @@ _SIDE_LOCK = threading.Lock()
 _ATEXIT = False
 
 
+_FAILURES = 0  # side processes that went away mid-request; after three, this process makes its ALTO itself
+_MAX_FAILURES = 3
+
+
 def available() -> bool:
-    """Whether a side process is worth using here: a second core, and an interpreter that can run a module."""
-    return (os.cpu_count() or 1) >= 2 and not getattr(sys, "frozen", False) and bool(sys.executable)
+    """Whether a side process is worth using here: a second core, an interpreter that can run a module, and
+    no side process that kept failing."""
+    return ((os.cpu_count() or 1) >= 2 and not getattr(sys, "frozen", False) and bool(sys.executable)
+            and _FAILURES < _MAX_FAILURES)
 
 
 def _side() -> _Side | None:
@@ -142,10 +149,13 @@ def write_alto(edition: Edition, edition_json: bytes, outdir: Path) -> Future[No
 
 
 def _exchange(edition: Edition, data: bytes, outdir: Path) -> None:
+    global _FAILURES
     side = _side()
     reply = side.request(outdir, data) if side is not None else None
     if reply is not None and "files" in reply:
         return
+    if reply is None:
+        _FAILURES += 1
     if reply is not None and "oserror" in reply:
         errno, strerror, filename, text = reply["oserror"]
         raise OSError(errno, strerror, filename) if errno is not None else OSError(text)
@@ -165,6 +175,8 @@ def main() -> int:
     from ocr_pipeline.export.alto import alto_files
     from ocr_pipeline.model import loads
 
+    # Ctrl-C reaches the whole process group: the parent decides, and ends this process by closing its input.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     inp = sys.stdin.buffer
     # Replies go to the pipe the parent reads; anything printed by accident goes to stderr instead.
     out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
