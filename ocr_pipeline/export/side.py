@@ -76,7 +76,8 @@ class _Side:
         assert self.proc.stdin is not None and self.proc.stdout is not None
         with self.lock:
             try:
-                _send(self.proc.stdin, json.dumps({"outdir": str(outdir)}).encode("utf-8"))
+                # Absolute: this process may have changed its folder since the child started.
+                _send(self.proc.stdin, json.dumps({"outdir": os.path.abspath(outdir)}).encode("utf-8"))
                 _send(self.proc.stdin, data)
                 self.proc.stdin.flush()
                 reply = _recv(self.proc.stdout)
