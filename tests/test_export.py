@@ -804,3 +804,25 @@ def test_file_writes_in_a_forked_worker_after_the_parent_wrote(tmp_path) -> None
         pytest.fail("the forked child's writes hung")
     assert os.waitstatus_to_exitcode(done[1]) == 0
     assert sorted(p.read_bytes() for p in (tmp_path / "child").iterdir()) == [b"c"] * 5
+
+
+def test_the_helper_thread_in_a_forked_worker_after_the_parent_used_it() -> None:
+    # Like the writing threads: the pipeline's helper thread (page decoding, JPEG encoding) is the process's,
+    # and a forked child starts its own instead of queueing work for a thread it does not have.
+    from ocr_pipeline.pipeline import _in_background
+
+    assert _in_background(sum, [1, 2]).result(timeout=30) == 3
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through its exit status
+        try:
+            os._exit(0 if _in_background(sum, [3, 4]).result(timeout=20) == 7 else 1)
+        except BaseException:
+            os._exit(1)
+    deadline = time.monotonic() + 30
+    while (done := os.waitpid(pid, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if done[0] == 0:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        pytest.fail("the forked child's helper work hung")
+    assert os.waitstatus_to_exitcode(done[1]) == 0
