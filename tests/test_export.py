@@ -6,6 +6,7 @@ import copy
 import os
 import time
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -784,15 +785,12 @@ def test_committed_sample_editions_export_valid_files(name: str, tmp_path: Path,
     assert stitched, "each sample edition carries a continuation across pages"
 
 
-def test_file_writes_in_a_forked_worker_after_the_parent_wrote(tmp_path) -> None:
-    # The writing threads are the process's: a forked child inherits the pool but not its threads, and must
-    # start its own rather than wait forever for threads that do not exist there.
-    assert write_files([(tmp_path / "parent" / f"{i}.txt", b"p") for i in range(5)])
+def _passes_in_a_forked_child(check: Callable[[], object]) -> None:
+    """Run ``check()`` (True: passed) in a forked child; fail if it fails, raises or hangs."""
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child reports through its exit status
         try:
-            write_files([(tmp_path / "child" / f"{i}.txt", b"c") for i in range(5)])
-            os._exit(0)
+            os._exit(0 if check() else 1)
         except BaseException:
             os._exit(1)
     deadline = time.monotonic() + 30
@@ -801,8 +799,15 @@ def test_file_writes_in_a_forked_worker_after_the_parent_wrote(tmp_path) -> None
     if done[0] == 0:
         os.kill(pid, 9)
         os.waitpid(pid, 0)
-        pytest.fail("the forked child's writes hung")
+        pytest.fail("the forked child hung")
     assert os.waitstatus_to_exitcode(done[1]) == 0
+
+
+def test_file_writes_in_a_forked_worker_after_the_parent_wrote(tmp_path) -> None:
+    # The writing threads are the process's: a forked child inherits the pool but not its threads, and must
+    # start its own rather than wait forever for threads that do not exist there.
+    assert write_files([(tmp_path / "parent" / f"{i}.txt", b"p") for i in range(5)])
+    _passes_in_a_forked_child(lambda: write_files([(tmp_path / "child" / f"{i}.txt", b"c") for i in range(5)]))
     assert sorted(p.read_bytes() for p in (tmp_path / "child").iterdir()) == [b"c"] * 5
 
 
@@ -812,17 +817,4 @@ def test_the_helper_thread_in_a_forked_worker_after_the_parent_used_it() -> None
     from ocr_pipeline.pipeline import _in_background
 
     assert _in_background(sum, [1, 2]).result(timeout=30) == 3
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child reports through its exit status
-        try:
-            os._exit(0 if _in_background(sum, [3, 4]).result(timeout=20) == 7 else 1)
-        except BaseException:
-            os._exit(1)
-    deadline = time.monotonic() + 30
-    while (done := os.waitpid(pid, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if done[0] == 0:
-        os.kill(pid, 9)
-        os.waitpid(pid, 0)
-        pytest.fail("the forked child's helper work hung")
-    assert os.waitstatus_to_exitcode(done[1]) == 0
+    _passes_in_a_forked_child(lambda: _in_background(sum, [3, 4]).result(timeout=20) == 7)
