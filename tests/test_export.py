@@ -581,6 +581,25 @@ def test_a_side_process_that_was_killed_is_started_again(tmp_path: Path, monkeyp
     assert side._SIDE[1].proc is not first and _files(tmp_path / "a") == _files(tmp_path / "b")
 
 
+def test_a_side_process_that_does_not_answer_is_stopped(tmp_path: Path, monkeypatch) -> None:
+    import sys
+
+    from ocr_pipeline.export import side
+
+    monkeypatch.setattr(side, "available", lambda: True)
+    monkeypatch.setattr(side, "_FAILURES", 0)
+    monkeypatch.setattr(side, "_REPLY_SECONDS", 1.0)
+    monkeypatch.setattr(side, "_COMMAND", (sys.executable, "-c", "import time; time.sleep(60)"))
+    monkeypatch.setattr(side, "_SIDE", None)
+    t = time.monotonic()
+    export_edition(make_edition(), tmp_path / "a", ["alto"])
+    assert time.monotonic() - t < 20 and side._FAILURES == 1
+    monkeypatch.setattr(side, "available", lambda: False)
+    export_edition(make_edition(), tmp_path / "b", ["alto"])
+    assert _files(tmp_path / "a") == _files(tmp_path / "b")
+    side._close()
+
+
 def test_an_alto_file_the_side_process_cannot_write_raises_export_error(tmp_path: Path, monkeypatch) -> None:
     from ocr_pipeline.errors import ExportError
     from ocr_pipeline.export import side

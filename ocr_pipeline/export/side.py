@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _LEN = struct.Struct(">I")
+# Seconds the side process may take to answer, plus one per 100 kB of the edition's JSON (it makes an
+# edition's ALTO at about 15 ms a page); past that it is stopped and the files are made here.
+_REPLY_SECONDS = 120.0
 
 
 def _send(stream: IO[bytes], payload: bytes) -> None:
@@ -65,16 +68,18 @@ class _Side:
         # included), and nothing of the caller's own script.
         root = str(Path(ocr_pipeline.__file__).resolve().parents[1])
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "ocr_pipeline.export.side"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            env=env, close_fds=True,
-        )
+        self.proc = subprocess.Popen([*_COMMAND], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
+                                     close_fds=True)
         self.lock = threading.Lock()
 
     def request(self, outdir: Path, data: bytes) -> dict[str, Any] | None:
-        """The reply to one request, or None when the process is gone."""
+        """The reply to one request, or None when the process is gone (or was stopped for taking too long:
+        ``_REPLY_SECONDS``, far more than any edition takes)."""
         assert self.proc.stdin is not None and self.proc.stdout is not None
         with self.lock:
+            watchdog = threading.Timer(_REPLY_SECONDS + len(data) / 1e5, self.proc.kill)
+            watchdog.daemon = True
+            watchdog.start()
             try:
                 # Absolute: this process may have changed its folder since the child started.
                 _send(self.proc.stdin, json.dumps({"outdir": os.path.abspath(outdir)}).encode("utf-8"))
@@ -83,6 +88,8 @@ class _Side:
                 reply = _recv(self.proc.stdout)
             except (OSError, ValueError):  # a broken pipe: the process died
                 return None
+            finally:
+                watchdog.cancel()
         return json.loads(reply) if reply is not None else None
 
     def close(self) -> None:
@@ -94,6 +101,7 @@ class _Side:
             self.proc.kill()
 
 
+_COMMAND = (sys.executable, "-m", "ocr_pipeline.export.side")
 _SIDE: tuple[int, _Side] | None = None  # the process that started it, and the side process
 _SIDE_LOCK = threading.Lock()
 _ATEXIT = False
