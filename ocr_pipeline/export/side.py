@@ -5,10 +5,11 @@ two fifths of all the exports) and it is pure Python, so threads cannot share th
 edition goes over as the JSON that the JSON export makes anyway (``model.to_json_bytes``), which reads back
 into an equal edition, so the files are byte for byte those made in this process.
 
-The process is the process's (one per importing process, started on first use, ended when this one ends or
-closes its pipe), and is used only on a machine with two cores or more. If it cannot be started, or dies,
-or fails for any reason other than a file that cannot be written, the files are made in this process as
-before: the side process can only make an export faster, never lose it.
+There is one side process per converting process: started on first use (a run starts it as it begins
+converting pages, ``prestart``) and ended when the converting process ends or closes its pipe. It is used
+only on a machine with two cores or more. If it cannot be started, dies, does not answer in time
+(``_REPLY_SECONDS``) or fails for any reason other than a file that cannot be written, the files are made in
+the converting process as before: the side process can only make an export faster, never lose it.
 
 Protocol, over the child's stdin and stdout: each message is a 4-byte big-endian length and that many bytes.
 A request is two messages (a JSON header ``{"outdir": ...}``, then the edition's JSON); a reply is one
