@@ -19,7 +19,7 @@ from ocr_pipeline.ingest.types import EditionSource, PageSource
 from ocr_pipeline.model import Edition, Page
 from ocr_pipeline.pipeline import PageResult, RunResult
 from ocr_pipeline.settings import ConvertSettings
-from ocr_pipeline.util.fs import PendingWrites, atomic_write_bytes
+from ocr_pipeline.util.fs import PendingWrites, write_file
 
 if TYPE_CHECKING:
     from ocr_pipeline.batch import BatchOptions
@@ -38,15 +38,9 @@ def save_page_image(res: PageResult, edition_dir: Path, pending: PendingWrites |
         return
     from ocr_pipeline.pipeline import encode_jpeg
 
-    path = edition_dir / "pages" / f"page-{res.page.number:02d}.jpg"
-    if pending is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        jpeg, image = res.jpeg, res.image
-        pending.write(path, jpeg.result if jpeg is not None else lambda: encode_jpeg(image))
-        return
-    data = res.jpeg.result() if res.jpeg is not None else encode_jpeg(res.image)
-    if data is not None:
-        atomic_write_bytes(path, data)
+    image = res.image
+    write_file(edition_dir / "pages" / f"page-{res.page.number:02d}.jpg",
+               res.jpeg.result if res.jpeg is not None else lambda: encode_jpeg(image), pending)
 
 
 def write_edition(edition: Edition, edition_dir: Path, export_options: ExportOptions | None = None) -> float:

@@ -7,12 +7,10 @@ page (status "failed", errors) and in the run result, and the exit code says tha
 from __future__ import annotations
 
 import logging
-import os
 import re
-import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -24,6 +22,7 @@ from ocr_pipeline.errors import EXIT_PARTIAL, BadInputError, EngineError, OcrPip
 from ocr_pipeline.ingest.types import UNMAPPED, EditionSource, PageImage, PageSource, TextPage
 from ocr_pipeline.model import Char, Edition, Line, Page, ProcessingStep, Separator
 from ocr_pipeline.settings import ConvertSettings
+from ocr_pipeline.util.threads import ProcessPool
 
 if TYPE_CHECKING:
     import numpy as np
@@ -407,20 +406,14 @@ def _edition_metadata(edition: Edition) -> None:
 _PDF_LAYOUT_DPI = 150
 
 
-_HELPER: tuple[int, ThreadPoolExecutor] | None = None  # the process that started it, and the thread
-_HELPER_LOCK = threading.Lock()
+_HELPER = ProcessPool(1, "ocr-pipeline-helper")
 
 
 def _in_background(fn: Callable[..., T], *args: object, **kwargs: object) -> Future[T]:
     """``fn(*args, **kwargs)`` in the process's helper thread: work that mostly runs without the interpreter
     (image decoding and encoding, OpenCV on a drawn PDF page), beside this thread's Python work on another
-    core. One thread, so the work is done in the order it was asked for. A forked child inherits the
-    executor but not its thread, and would wait for it forever: it starts its own."""
-    global _HELPER
-    with _HELPER_LOCK:
-        if _HELPER is None or _HELPER[0] != os.getpid():
-            _HELPER = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="ocr-pipeline-helper"))
-        return _HELPER[1].submit(fn, *args, **kwargs)
+    core. One thread, so the work is done in the order it was asked for (a forked child starts its own)."""
+    return _HELPER.get().submit(fn, *args, **kwargs)
 
 
 def encode_jpeg(image: np.ndarray) -> bytes | None:

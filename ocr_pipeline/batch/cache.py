@@ -30,7 +30,7 @@ from ocr_pipeline import __version__, model
 from ocr_pipeline.ingest.types import PageSource
 from ocr_pipeline.model import Page
 from ocr_pipeline.settings import ConvertSettings
-from ocr_pipeline.util.fs import PendingWrites, atomic_write_bytes, atomic_write_text
+from ocr_pipeline.util.fs import PendingWrites, atomic_write_text, write_file
 
 log = logging.getLogger(__name__)
 
@@ -181,12 +181,8 @@ def write_page(outdir: Path, header: dict[str, Any], page: Page, articles: list[
                      for a in articles],
     }
     head = json.dumps(header).encode("ascii") + b"\n"
-    path = cache_path(outdir, header["edition"], header["page"])
-    if pending is None:
-        atomic_write_bytes(path, head + model.to_json_bytes(payload) + b"\n")
-    else:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pending.write(path, lambda: head + model.to_json_bytes(payload) + b"\n")
+    write_file(cache_path(outdir, header["edition"], header["page"]),
+               lambda: head + model.to_json_bytes(payload) + b"\n", pending)
 
 
 def read_header(path: Path) -> dict[str, Any] | None:

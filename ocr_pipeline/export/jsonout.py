@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ocr_pipeline.model import Edition, dump, to_json_bytes
-from ocr_pipeline.util.fs import PendingWrites, atomic_write_bytes
+from ocr_pipeline.model import Edition, to_json_bytes
+from ocr_pipeline.util.fs import PendingWrites, write_file
 
 
 def write_json(edition: Edition, outdir: Path, pending: PendingWrites | None = None, *,
@@ -13,13 +13,6 @@ def write_json(edition: Edition, outdir: Path, pending: PendingWrites | None = N
     """``pending``: the file is written in the writing threads (see ``export_edition``). ``data``: the
     edition's ``to_json_bytes``, when the caller has it already."""
     path = Path(outdir) / "edition.json"
-    if pending is None and data is None:
-        dump(edition, path)
-        return [path]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = (data if data is not None else to_json_bytes(edition)) + b"\n"
-    if pending is None:
-        atomic_write_bytes(path, payload)
-    else:
-        pending.write(path, payload)
+    # As model.dump writes it.
+    write_file(path, (data if data is not None else to_json_bytes(edition)) + b"\n", pending)
     return [path]

@@ -105,7 +105,6 @@ class _Side:
 _COMMAND = (sys.executable, "-m", "ocr_pipeline.export.side")
 _SIDE: tuple[int, _Side] | None = None  # the process that started it, and the side process
 _SIDE_LOCK = threading.Lock()
-_ATEXIT = False
 
 
 _FAILURES = 0  # side processes that went away mid-request; after three, this process makes its ALTO itself
@@ -120,7 +119,7 @@ def available() -> bool:
 
 
 def _side() -> _Side | None:
-    global _SIDE, _ATEXIT
+    global _SIDE
     with _SIDE_LOCK:
         # A forked child shares the parent's pipes: it starts its own side process.
         if _SIDE is None or _SIDE[0] != os.getpid() or _SIDE[1].proc.poll() is not None:
@@ -129,12 +128,10 @@ def _side() -> _Side | None:
             except OSError as exc:
                 log.info("no side process for the ALTO files (%s): they are made in this process", exc)
                 return None
-            if not _ATEXIT:
-                atexit.register(_close)
-                _ATEXIT = True
         return _SIDE[1]
 
 
+@atexit.register
 def _close() -> None:
     global _SIDE
     with _SIDE_LOCK:

@@ -556,5 +556,3 @@ def read_text_layer(
             )
         ],
     )
-
-

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import os
 import tempfile
-import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+
+from ocr_pipeline.util.threads import ProcessPool
 
 # mkstemp creates files readable by their owner only; outputs get the usual mode (0644 under umask 022).
 # The umask is read once, at import, while nothing else runs.
@@ -40,18 +41,22 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-_WRITERS: tuple[int, ThreadPoolExecutor] | None = None  # the process that started them, and the threads
-_WRITERS_LOCK = threading.Lock()
+# The process's file-writing threads (eight started for each export cost 2-3 ms a page of the sample editions).
+_WRITERS = ProcessPool(8, "ocr-pipeline-writer")
 
 
 def writer_pool() -> ThreadPoolExecutor:
-    """The process's file-writing threads, started on first use (eight started for each export cost 2-3 ms a
-    page of the sample editions). A forked child inherits the object but not the threads: it starts its own."""
-    global _WRITERS
-    with _WRITERS_LOCK:
-        if _WRITERS is None or _WRITERS[0] != os.getpid():
-            _WRITERS = (os.getpid(), ThreadPoolExecutor(max_workers=8, thread_name_prefix="ocr-pipeline-writer"))
-        return _WRITERS[1]
+    """The process's file-writing threads, started on first use (a forked child starts its own)."""
+    return _WRITERS.get()
+
+
+def write_file(path: Path, data: bytes | Callable[[], bytes | None], pending: PendingWrites | None = None) -> None:
+    """Write ``data`` to ``path`` atomically, now or, with ``pending``, in the writing threads. A callable gives
+    the bytes when the file is written (None: no file)."""
+    if pending is None:
+        _write_deferred(Path(path), data)
+    else:
+        pending.write(path, data)
 
 
 class PendingWrites:
