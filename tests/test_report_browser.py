@@ -69,6 +69,9 @@ def test_report_in_headless_chromium(tmp_path: Path) -> None:
             assert target and target.startswith("#")
             link.click()
             page.wait_for_function("h => location.hash === h", arg=target)
+            # The highlight comes with the hashchange event, after the hash itself.
+            page.wait_for_function("id => document.getElementById(id).classList.contains('hl')", arg=target[1:],
+                                   timeout=5000)
             shape = page.locator(f"[id='{target[1:]}']")
             assert shape.get_attribute("data-block-id") == next(
                 f.block_id for f in flags if f.code == "unmatched-jump-out")
@@ -85,6 +88,8 @@ def test_report_in_headless_chromium(tmp_path: Path) -> None:
             # A line flag highlights the line and its block.
             line_flag = page.locator("tr.flag", has=page.locator("code", has_text="low-confidence-line")).first
             line_flag.locator("a.flag-link").click()
+            # The page highlights on its hashchange event, which comes after the click returns: wait for it.
+            page.wait_for_function("() => document.querySelector('svg .ln.hl') !== null", timeout=5000)
             assert page.locator("svg .ln.hl").count() == 1 and page.locator("svg .blk.hl").count() == 1
 
             # Severity filter hides the rest.
