@@ -643,6 +643,23 @@ def test_reexport_removes_stale_files(tmp_path: Path) -> None:
     assert (tmp_path / "text" / "02-bridge-story-renamed.txt").is_file()
 
 
+def test_reexport_through_another_path_keeps_what_it_wrote(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The same folder reached through a symlink, then through a relative path: what the export wrote is
+    # kept, and only a file it did not write this time is taken for a stale one.
+    real = tmp_path / "real"
+    ed = make_edition()
+    first = export_edition(ed, real, ["text", "newsml", "alto"])
+    (tmp_path / "link").symlink_to(real)
+    again = export_edition(ed, tmp_path / "link", ["text", "newsml", "alto"])
+    assert again.removed == []
+    monkeypatch.chdir(real)
+    (real / "alto" / "page-09.xml").write_text("<old/>", encoding="utf-8")
+    third = export_edition(ed, Path("."), ["text", "newsml", "alto"])
+    assert [p.name for p in third.removed] == ["page-09.xml"]
+    assert sorted(p.name for p in (real / "text").iterdir()) == sorted(p.name for p in first.files["text"])
+    assert len(list((real / "alto").iterdir())) == len(first.files["alto"])
+
+
 def test_export_cli_rebuilds_from_edition_json(tmp_path: Path, newsml_schema: etree.XMLSchema) -> None:
     from click.testing import CliRunner
 

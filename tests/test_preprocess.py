@@ -382,6 +382,28 @@ def test_normalize_keeps_blank_page_blank() -> None:
     assert np.count_nonzero(out < 128) == 0
 
 
+def test_background_is_never_zero() -> None:
+    from ocr_pipeline.preprocess.contrast import estimate_background
+
+    rng = np.random.default_rng(3)
+    paper = np.clip(rng.normal(210, 3, (900, 700)), 0, 255).astype(np.uint8)
+    # Pure black over a third of the page (a solid photo): content, which takes the paper's brightness.
+    part = paper.copy()
+    part[:, :240] = 0
+    # A black page, and a black scrap too small for the surface fit: their tiles' brightness is 0, and the
+    # background is held at 1 instead (the page is divided by it).
+    black, scrap = np.zeros((900, 700), np.uint8), np.zeros((40, 30), np.uint8)
+    for img in (paper, part, black, scrap):
+        bg = estimate_background(img)
+        assert bg.dtype == np.uint8 and bg.shape == img.shape
+        assert int(bg.min()) >= 1
+    assert int(estimate_background(part)[:, :100].min()) > 150
+    assert int(estimate_background(black).max()) == 1 and int(estimate_background(scrap).max()) == 1
+    assert int(normalize_contrast(black).max()) == 0
+    out = normalize_contrast(part)
+    assert int(out[:, :200].max()) == 0 and np.median(out[:, 400:]) == 255
+
+
 def test_binarize_sauvola_on_degraded_page() -> None:
     clean = page("zh").image
     scan = degrade(clean, seed=5)

@@ -133,10 +133,16 @@ def _cannot_write(exc: OSError, outdir: Path) -> ExportError:
 def _remove_stale(out: Path, fmt: str, written: list[Path]) -> list[Path]:
     sub, pattern = _STALE_PATTERNS[fmt]
     folder = out / sub
-    keep = {p.resolve() for p in written}
+    if not folder.is_dir():
+        return []
+    # The names written to this folder (each parent resolved once, not each file: resolving costs a few
+    # system calls a path, and an edition writes a file per article).
+    here = folder.resolve()
+    parents = {parent: parent.resolve() == here for parent in {p.parent for p in written}}
+    keep = {p.name for p in written if parents[p.parent]}
     removed = []
-    for path in folder.iterdir() if folder.is_dir() else ():
-        if path.is_file() and pattern.match(path.name) and path.resolve() not in keep:
+    for path in folder.iterdir():
+        if pattern.match(path.name) and path.name not in keep and path.is_file():
             path.unlink()
             removed.append(path)
     if removed:

@@ -130,7 +130,10 @@ def estimate_background(gray: np.ndarray, *, tile: int | None = None) -> np.ndar
     bg = cv2.resize(bright, (w, h), interpolation=cv2.INTER_LINEAR)
     # Saturating conversion in one pass (np.clip + astype on a full-size float image took 40 ms a page).
     out = cv2.convertScaleAbs(bg)
-    np.maximum(out, 1, out=out)
+    # Never 0 (the page is divided by it). The interpolation stays within the tiles' values (to a float's
+    # rounding), so when none is below 1 nor is any pixel: only a page with black tiles pays the full pass.
+    if float(bright.min()) < 1.0:
+        np.maximum(out, 1, out=out)
     return out
 
 
