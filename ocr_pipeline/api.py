@@ -30,17 +30,28 @@ __all__ = ["ConvertSettings", "RunResult", "convert", "write_edition"]
 
 
 def save_page_image(res: PageResult, edition_dir: Path, pending: PendingWrites | None = None) -> None:
-    """The upright, straightened page image that the coordinates in edition.json refer to (for the report).
+    """The upright, straightened page image that the coordinates in edition.json refer to, and its thumbnail
+    for the report (``report.build.thumbnail_file``).
 
-    ``pending``: the file is written in the writing threads once its JPEG is encoded (in place when
+    ``pending``: the files are written in the writing threads once they are encoded (in place when
     ``pending.wait()`` returns), instead of waiting for the encoding here."""
     if res.image is None:
         return
     from ocr_pipeline.pipeline import encode_jpeg
+    from ocr_pipeline.report.build import make_thumbnail, thumbnail_file
 
-    image = res.image
-    write_file(edition_dir / "pages" / f"page-{res.page.number:02d}.jpg",
-               res.jpeg.result if res.jpeg is not None else lambda: encode_jpeg(image), pending)
+    image, made = res.image, res.thumbnail
+    path = edition_dir / "pages" / f"page-{res.page.number:02d}.jpg"
+    thumb_path = thumbnail_file(path)
+
+    def thumbnail() -> bytes | None:
+        data = made.result() if made is not None else make_thumbnail(image)
+        if data is None:  # it could not be encoded: no file, and none left from an earlier run
+            thumb_path.unlink(missing_ok=True)
+        return data
+
+    write_file(path, res.jpeg.result if res.jpeg is not None else lambda: encode_jpeg(image), pending)
+    write_file(thumb_path, thumbnail, pending)
 
 
 def write_edition(edition: Edition, edition_dir: Path, export_options: ExportOptions | None = None) -> float:

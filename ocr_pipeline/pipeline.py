@@ -70,6 +70,8 @@ class PageResult:
     image: np.ndarray | None = None  # the upright, straightened image the coordinates refer to
     # ``image`` as a JPEG, being encoded in the helper thread (Converter's ``page_images``), or None.
     jpeg: Future[bytes | None] | None = None
+    # The report's thumbnail of ``image``, made in the helper thread after the JPEG (``make_thumbnail``).
+    thumbnail: Future[bytes | None] | None = None
 
 
 class Converter:
@@ -77,7 +79,7 @@ class Converter:
 
     def __init__(self, settings: ConvertSettings, *, page_images: bool = False) -> None:
         """``page_images``: the caller saves each page's image (``api.save_page_image``), so it is encoded in
-        the helper thread while the page is laid out (``PageResult.jpeg``)."""
+        the helper thread while the page is laid out (``PageResult.jpeg``), and its thumbnail made there too."""
         self.settings = settings
         self.page_images = page_images
         self._engine: OcrEngine | None = None
@@ -170,7 +172,12 @@ class Converter:
         if next_src is not None and next_src.kind == "image":
             self._prefetched = (next_src, _in_background(load_image, next_src, dpi=s.dpi, max_pixels=s.max_pixels,
                                                          gray=True))
-        jpeg = _in_background(encode_jpeg, pre.image) if self.page_images else None
+        jpeg = thumbnail = None
+        if self.page_images:
+            from ocr_pipeline.report.build import make_thumbnail
+
+            jpeg = _in_background(encode_jpeg, pre.image)
+            thumbnail = _in_background(make_thumbnail, pre.image)
         h, w = pre.image.shape[:2]
         page = Page(
             number=number,
@@ -199,7 +206,7 @@ class Converter:
         articles = analyze_page(page, image=pre.image, ink=ink, regions=found.regions, photos=found.photos,
                                 columns=found.columns, profile=s.layout)
         timing.layout += time.perf_counter() - t
-        return PageResult(page, articles, pre.image, jpeg)
+        return PageResult(page, articles, pre.image, jpeg, thumbnail)
 
     def _flip_after_reading(self) -> bool:
         """Whether the page's upside-down test waits for its lines (Preprocessed.settle_flip): with PP-OCR, whose

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
@@ -116,6 +117,11 @@ def test_good_pages_converted_bad_ones_listed(clean) -> None:
         assert edition.articles, eid
         # A missing page is still in the edition, marked failed, with its reason.
         assert all(p.errors for p in edition.pages if p.status != "ok")
+        # Each page image has the report's thumbnail beside it, made with it, and the report embeds that.
+        report = (out / eid / "report.html").read_text(encoding="utf-8")
+        for p in ok:
+            thumb = (out / eid / "pages" / f"page-{p.number:02d}.thumb-600.jpg").read_bytes()
+            assert base64.b64encode(thumb).decode("ascii") in report
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     pages = [h for e in manifest["editions"].values() for h in e["pages"]]
     assert len(pages) == 8
@@ -474,6 +480,7 @@ def test_a_pages_files_are_written_during_the_next_page_of_its_edition(archive: 
 
     import ocr_pipeline.util.fs as fs
     from ocr_pipeline.batch.worker import PageWorker
+    from ocr_pipeline.report.build import thumbnail_file
 
     writers: list[str] = []
     real = fs.atomic_write_bytes
@@ -493,12 +500,14 @@ def test_a_pages_files_are_written_during_the_next_page_of_its_edition(archive: 
     worker = PageWorker(settings, out, None)
     a1, a2, c1 = tasks[0], tasks[1], tasks[2]
     worker.run(a1, a2)
-    assert len(worker.pending) == 2  # cache entry and image, left running
+    assert len(worker.pending) == 3  # cache entry, image and thumbnail, left running
     worker.run(a2, c1)  # the next page is another edition's: everything is written before returning
     assert len(worker.pending) == 0
     for task in (a1, a2):
         assert cache.read_page(cache.cache_path(out, "ed-a", task.header["page"]))[1].page.status == "ok"
-        assert cache.cached_image(out, "ed-a", task.header["page"]).stat().st_size > 1000
+        image = cache.cached_image(out, "ed-a", task.header["page"])
+        assert image.stat().st_size > 1000
+        assert thumbnail_file(image).read_bytes()[:2] == b"\xff\xd8"  # a JPEG
     assert writers and all(name.startswith("ocr-pipeline-writer") for name in writers)
 
 

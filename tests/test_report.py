@@ -7,6 +7,7 @@ images and the model's coordinates agree; one page is failed and has no image.
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import re
 import shutil
@@ -427,6 +428,45 @@ def test_thumbnails_started_before_the_exports_give_the_same_report(built: tuple
     write_edition(ed, copy)
     assert (copy / "report.html").read_bytes() == (folder / "report.html").read_bytes()
     assert (copy / "alto" / "page-01.xml").is_file()
+
+
+def test_thumbnail_made_with_the_page_image_is_the_one_embedded(tmp_path: Path,
+                                                                caplog: pytest.LogCaptureFixture) -> None:
+    import base64
+
+    import cv2
+    import numpy as np
+
+    from ocr_pipeline.report.build import THUMB_BUDGET, make_thumbnail, thumbnail_file
+
+    folder = tmp_path / "ed"
+    make_edition(folder)
+    page1 = folder / "pages" / "page-01.jpg"
+    with Image.open(page1) as im:
+        gray = np.asarray(im.convert("L"))
+    thumb = make_thumbnail(gray)
+    assert thumb is not None and len(thumb) <= THUMB_BUDGET
+    with Image.open(io.BytesIO(thumb)) as im:
+        assert im.size == (600, 850) and im.mode == "L"
+    # A page narrower than a thumbnail keeps its size; noise, which compresses badly, gets the lowest quality.
+    noise = np.random.default_rng(0).integers(0, 256, (900, 580, 3), dtype=np.uint8)
+    small = make_thumbnail(noise)
+    assert small == cv2.imencode(".jpg", noise, [cv2.IMWRITE_JPEG_QUALITY, 40])[1].tobytes()
+    with Image.open(io.BytesIO(small)) as im:
+        assert im.size == (580, 900) and im.mode == "RGB"
+
+    thumbnail_file(page1).write_bytes(thumb)
+    build_report(folder)
+    srcs = _doc(folder).xpath("//figure//img/@src")
+    assert srcs[0] == "data:image/jpeg;base64," + base64.b64encode(thumb).decode("ascii")
+    decoded = srcs[1]  # page 2 has none beside it: made from its page image, as before
+    assert decoded.startswith("data:image/jpeg;base64,") and len(decoded) > 1000
+    # A damaged thumbnail is not embedded: the page image's is made instead, with a warning.
+    thumbnail_file(page1).write_bytes(b"not a jpeg")
+    build_report(folder)
+    with Image.open(io.BytesIO(base64.b64decode(_doc(folder).xpath("//figure//img/@src")[0].split(",")[1]))) as im:
+        assert im.size == (600, 850)
+    assert "cannot read thumbnail" in caplog.text
 
 
 def test_missing_image_and_missing_edition(tmp_path: Path) -> None:

@@ -375,6 +375,7 @@ def _write_whole(edition: Edition, out: Path, opts: ExportOptions, numbers: list
     """Write the edition into a staging folder, then put it in place of the old one: a reader (or a killed
     run) sees the old outputs or the new ones, never a mix. Returns the quality score."""
     from ocr_pipeline.api import write_edition
+    from ocr_pipeline.report.build import thumbnail_file
     from ocr_pipeline.util.fs import atomic_write_bytes
 
     final = out / edition.id
@@ -386,14 +387,16 @@ def _write_whole(edition: Edition, out: Path, opts: ExportOptions, numbers: list
     try:
         for n in numbers:
             img = cache.cached_image(out, edition.id, n)
-            if img.is_file():
-                dest = staging / "pages" / img.name
-                dest.parent.mkdir(exist_ok=True)
-                try:
-                    # A hard link costs no space; the cache replaces its files (new inodes), never edits them.
-                    os.link(img, dest)
-                except OSError:
-                    atomic_write_bytes(dest, img.read_bytes())
+            # The page image and the report's thumbnail of it (none from an older version: the report makes it).
+            for src in (img, thumbnail_file(img)):
+                if src.is_file():
+                    dest = staging / "pages" / src.name
+                    dest.parent.mkdir(exist_ok=True)
+                    try:
+                        # A hard link costs no space; the cache replaces its files (new inodes), never edits them.
+                        os.link(src, dest)
+                    except OSError:
+                        atomic_write_bytes(dest, src.read_bytes())
         quality = write_edition(edition, staging, opts)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
