@@ -530,3 +530,35 @@ def test_pending_writes_are_all_waited_for_and_the_first_error_raised(tmp_path: 
     assert [(tmp_path / f"n{i}.bin").read_bytes() for i in range(20)] == [bytes([i]) for i in range(20)]
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     pending.wait()  # nothing left: returns at once
+
+
+def test_pending_writes_run_their_helpers_in_the_waiting_thread_first(tmp_path: Path) -> None:
+    import threading
+    from concurrent.futures import Future
+
+    from ocr_pipeline.util.fs import PendingWrites
+
+    pending = PendingWrites()
+    later: Future[None] = Future()
+    calls = []
+
+    def helper() -> None:  # takes over work not yet begun, then the future's own part ends
+        calls.append((threading.current_thread().name, later.done()))
+        later.set_result(None)
+
+    pending.add(later, helper=helper)
+    pending.write(tmp_path / "a.bin", b"a")
+    pending.wait()
+    assert calls == [(threading.current_thread().name, False)] and (tmp_path / "a.bin").is_file()
+
+    def fails() -> None:
+        raise OSError(28, "No space left on device", str(tmp_path / "alto"))
+
+    done: Future[None] = Future()
+    done.set_result(None)
+    pending.add(done, helper=fails)
+    pending.write(tmp_path / "b.bin", b"b")
+    with pytest.raises(OSError, match="No space"):
+        pending.wait()
+    assert (tmp_path / "b.bin").is_file()  # the other writes were waited for all the same
+    pending.wait()  # helpers run once

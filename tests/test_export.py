@@ -539,6 +539,12 @@ def _files(folder: Path) -> dict[str, bytes]:
     return {str(f.relative_to(folder)): f.read_bytes() for f in sorted(folder.rglob("*")) if f.is_file()}
 
 
+def _gone(self, deadline: float) -> None:  # a side process that died before it answered
+    self.proc.kill()
+    self.proc.wait()
+    self.lock.release()
+
+
 def test_alto_made_in_the_side_process_is_the_same_as_made_here(tmp_path: Path, monkeypatch, caplog) -> None:
     """The ALTO files come from the side process (the edition sent as its JSON) byte for byte as this process
     makes them; when the side process fails, or cannot be had, they are made here, the same again."""
@@ -556,14 +562,14 @@ def test_alto_made_in_the_side_process_is_the_same_as_made_here(tmp_path: Path, 
 
     monkeypatch.setattr(side, "available", lambda: True)
     monkeypatch.setattr(side, "_FAILURES", 0)
-    monkeypatch.setattr(side._Side, "request", lambda self, outdir, data: None)  # as if it died meanwhile
+    monkeypatch.setattr(side._Side, "reply", _gone)  # as if it died meanwhile
     with caplog.at_level("WARNING", logger="ocr_pipeline.export.side"):
         export_edition(ed, tmp_path / "fallback")
     assert "is gone" in caplog.text
     assert _files(tmp_path / "fallback") == _files(tmp_path / "here")
     monkeypatch.undo()
     monkeypatch.setattr(side, "_FAILURES", side._MAX_FAILURES - 1)  # one more, and it is not tried again
-    monkeypatch.setattr(side._Side, "request", lambda self, outdir, data: None)
+    monkeypatch.setattr(side._Side, "reply", _gone)
     export_edition(ed, tmp_path / "last")
     assert not side.available() and _files(tmp_path / "last") == _files(tmp_path / "here")
 
@@ -597,6 +603,58 @@ def test_a_side_process_that_does_not_answer_is_stopped(tmp_path: Path, monkeypa
     monkeypatch.setattr(side, "available", lambda: False)
     export_edition(make_edition(), tmp_path / "b", ["alto"])
     assert _files(tmp_path / "a") == _files(tmp_path / "b")
+    side._close()
+
+
+def test_pages_the_side_process_has_not_begun_are_made_here(tmp_path: Path, monkeypatch) -> None:
+    """This process, done with everything else, makes the pages from the last back while the side process makes
+    them from the first on; each page is made once, by whoever claims it first, and the files are the same."""
+    import shutil
+    import sys
+
+    from ocr_pipeline.export import side
+    from ocr_pipeline.model import to_json_bytes
+
+    ed = make_edition()
+    monkeypatch.setattr(side, "available", lambda: False)
+    export_edition(ed, tmp_path / "here", ["alto"])
+    expected = _files(tmp_path / "here")
+    assert len(expected) == len(ed.pages) >= 2
+
+    # Claims settle who makes a page: the side process (from the first on) stops at one this process took.
+    request = side.AltoRequest(ed, tmp_path / "split")
+    assert side._claim(request.claims, 0, "side") is None
+    request.help()  # every page but the first, which the side process has
+    assert sorted(_files(tmp_path / "split")) == sorted(expected)[1:]
+    made = side._make(to_json_bytes(ed), tmp_path / "split", request.claims)
+    assert made == []  # its first page is claimed (by the side process itself, above): nothing more to make
+    shutil.rmtree(request.claims)
+
+    request = side.AltoRequest(ed, tmp_path / "side-first")
+    assert side._claim(request.claims, len(ed.pages) - 1, "help") is None
+    made = side._make(to_json_bytes(ed), tmp_path / "side-first", request.claims)
+    assert [p.name for p in made] == [k.split("/")[1] for k in sorted(expected)[:-1]]
+    shutil.rmtree(request.claims)
+
+    # A side process that claimed a page and died: its pages are made here, not those this process took.
+    request = side.AltoRequest(ed, tmp_path / "fallback")
+    assert side._claim(request.claims, 0, "side") is None
+    assert side._claim(request.claims, len(ed.pages) - 1, "help") is None
+    request.finish(None, None)
+    assert sorted(_files(tmp_path / "fallback")) == sorted(expected)[:-1] and not request.claims.exists()
+
+    # A side process slow to start: this process makes every page, and the side process none.
+    monkeypatch.setattr(side, "available", lambda: True)
+    monkeypatch.setattr(side, "_FAILURES", 0)
+    monkeypatch.setattr(side, "_SIDE", None)
+    monkeypatch.setattr(side, "_COMMAND", (sys.executable, "-c", "import time; time.sleep(1.5); "
+                                           "from ocr_pipeline.export.side import main; main()"))
+    made_here = []
+    real_write = side.AltoRequest._write_page
+    monkeypatch.setattr(side.AltoRequest, "_write_page", lambda self, i: (made_here.append(i), real_write(self, i)))
+    export_edition(ed, tmp_path / "slow", ["alto"])
+    assert _files(tmp_path / "slow") == expected
+    assert sorted(made_here) == list(range(len(ed.pages))) and side._FAILURES == 0
     side._close()
 
 

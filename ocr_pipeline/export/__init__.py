@@ -92,7 +92,8 @@ def export_edition(
         data = to_json_bytes(edition) if "json" in fmts or alto_aside else None
         if alto_aside and data is not None:
             # Made in the side process meanwhile (the largest export, see export.side), from the same JSON.
-            writes.add(side.write_alto(edition, data, out))
+            made, request = side.write_alto(edition, data, out)
+            writes.add(made, helper=request.help)
             result.files["alto"] = [out / "alto" / alto_file_name(p) for p in edition.pages]
         for fmt in fmts:
             if fmt == "json":

@@ -68,22 +68,33 @@ class PendingWrites:
 
     def __init__(self) -> None:
         self._futures: list[Future[None]] = []
+        self._helpers: list[Callable[[], None]] = []
 
     def write(self, path: Path, data: bytes | Callable[[], bytes | None]) -> None:
         """Write ``data`` to ``path``; a callable is called in the writing thread for the bytes (None: no file),
         for data still being made elsewhere (a page's JPEG, encoded in the pipeline's helper thread)."""
         self._futures.append(writer_pool().submit(_write_deferred, Path(path), data))
 
-    def add(self, future: Future[None]) -> None:
-        """Wait for ``future`` too (work of the same kind done elsewhere: the side process's ALTO files)."""
+    def add(self, future: Future[None], helper: Callable[[], None] | None = None) -> None:
+        """Wait for ``future`` too (work of the same kind done elsewhere: the side process's ALTO files).
+        ``helper``: called by ``wait`` in the waiting thread before it waits, to take over the part of that work
+        not yet begun (the thread has nothing else to do); an error it raises is raised as a write's is."""
         self._futures.append(future)
+        if helper is not None:
+            self._helpers.append(helper)
 
     def __len__(self) -> int:
         return len(self._futures)
 
     def wait(self) -> None:
         futures, self._futures = self._futures, []
+        helpers, self._helpers = self._helpers, []
         error: BaseException | None = None
+        for helper in helpers:
+            try:
+                helper()
+            except Exception as failed:
+                error = error or failed
         for f in futures:  # every write is waited for, so none is still running when this returns
             exc = f.exception()
             if exc is not None and error is None:
