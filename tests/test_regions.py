@@ -123,21 +123,27 @@ def test_box_profiles_count_the_ink_of_each_row_and_column() -> None:
             assert rows.tolist() == sub.sum(axis=1).tolist() and cols.tolist() == sub.sum(axis=0).tolist()
 
 
-def test_opening_along_rows_or_columns_is_opencvs_opening() -> None:
-    """Rules are found by opening the ink with a long thin kernel; the dilation runs only on the rows (columns)
-    that keep ink after the erosion, with OpenCV's result to the pixel."""
+def test_rule_components_are_those_of_opencvs_opening() -> None:
+    """Rules are found by opening the ink with a long thin kernel and labelling what is left; the dilation and
+    the labelling run only on the bands of rows (columns) that keep ink after the erosion, with the boxes, in
+    the order, of OpenCV's opening and labelling of the whole page."""
     import cv2
     import numpy as np
 
-    from ocr_pipeline.layout.regions import _open_along
+    from ocr_pipeline.layout.regions import _line_components
 
     rng = np.random.default_rng(3)
-    for _ in range(150):
-        h, w = (int(v) for v in rng.integers(1, 120, 2))
+    for k in range(300):
+        h, w = (int(v) for v in rng.integers(1, 900 if k % 20 == 0 else 120, 2))  # a few page-sized ones
         ink = np.where(rng.random((h, w)) < rng.random(), 255, 0).astype(np.uint8)
-        for _ in range(int(rng.integers(0, 5))):  # some long runs, cut short at random
-            ink[int(rng.integers(0, h)), int(rng.integers(0, w)):] = 255
-            ink[int(rng.integers(0, h)):, int(rng.integers(0, w))] = 255
+        for _ in range(int(rng.integers(0, 8))):  # some long runs, cut short at random, some side by side
+            y, x = int(rng.integers(0, h)), int(rng.integers(0, w))
+            ink[y, int(rng.integers(0, w)):] = 255
+            ink[int(rng.integers(0, h)):, x] = 255
+            ink[min(h - 1, y + 2), : int(rng.integers(0, w + 1))] = 255
+            ink[: int(rng.integers(0, h + 1)), min(w - 1, x + 2)] = 255
         for ksize in ((int(rng.integers(1, 60)), 1), (1, int(rng.integers(1, 60)))):
-            want = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, ksize))
-            assert np.array_equal(_open_along(ink, ksize), want), ksize
+            opened = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, ksize))
+            n, _, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
+            want = [tuple(row[:4]) for row in stats[1:n].tolist()]
+            assert _line_components(ink, ksize) == want, ksize

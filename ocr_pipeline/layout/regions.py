@@ -80,10 +80,7 @@ def _find_rules(ink: np.ndarray, ch: float) -> tuple[np.ndarray, list[tuple[str,
     rules: list[tuple[str, int, int, int, int]] = []
     cleaned = ink.copy()
     for kind, ksize in (("hrule", (max(int(ch * 6), 20), 1)), ("vrule", (1, max(int(ch * 6), 20)))):
-        lines = _open_along(ink, ksize)
-        n, _, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
-        for i in range(1, n):
-            x, y, w, h, _area = stats[i]
+        for x, y, w, h in _line_components(ink, ksize):
             # A long rule drifts a pixel or two over its length (residual skew) and a heavy one (under
             # a masthead) is thicker than a hairline: allow for both, in proportion to its length.
             thin = (h <= max(3, ch * 0.35) + 0.004 * w) if kind == "hrule" else (w <= max(3, ch * 0.35) + 0.004 * h)
@@ -94,22 +91,40 @@ def _find_rules(ink: np.ndarray, ch: float) -> tuple[np.ndarray, list[tuple[str,
     return cleaned, rules
 
 
-def _open_along(ink: np.ndarray, ksize: tuple[int, int]) -> np.ndarray:
-    """``cv2.morphologyEx(ink, MORPH_OPEN, rect kernel ksize)`` for a kernel one pixel thick ((k, 1) or (1, k)).
+def _line_components(ink: np.ndarray, ksize: tuple[int, int]) -> list[tuple[int, int, int, int]]:
+    """Boxes (x, y, w, h) of the components (8-connected) of ``ink`` opened with a rect kernel one pixel thick
+    ((k, 1) or (1, k)), in the order ``cv2.connectedComponentsWithStats`` labels them on the whole page.
 
-    Each row (column) is opened on its own, and after the erosion only the few rows (columns) on a long
-    rule have any ink left: the dilation is run on those alone, not on the whole page (a third of the time)."""
+    Each row (column) is opened on its own, and after the erosion only the few rows (columns) on a long rule have
+    any ink left: the dilation and the labelling run on those alone, each band of adjacent ones copied into a
+    small image, a blank line apart (two thirds of the time less)."""
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, ksize)
     eroded = cv2.erode(ink, kernel)
     along_rows = ksize[1] == 1
-    left = np.flatnonzero(eroded.max(axis=1 if along_rows else 0))
-    opened = np.zeros_like(ink)
-    if left.size:
+    runs = _runs(eroded.max(axis=1 if along_rows else 0) > 0)
+    if not runs:
+        return []
+    # OpenCV labels in blocks of 2 x 2 pixels, each numbered as it is first met, by pairs of rows and in each by
+    # pairs of columns: with every band starting on an even line on the page and in the copy, the copy's
+    # components are met in the page's order. (The line before a band's first is blank on the page.)
+    bands = []
+    size = 0
+    for a, b in runs:
+        a -= a % 2
+        size += size % 2
+        bands.append((size, a, b - a))
+        size += b - a + 1
+    page_line = np.zeros(size, np.intp)  # each line of the copy: the page's line it holds
+    copy = np.zeros((size, ink.shape[1]) if along_rows else (ink.shape[0], size), np.uint8)
+    for at, a, n in bands:
         if along_rows:
-            opened[left] = cv2.dilate(np.ascontiguousarray(eroded[left]), kernel)
+            copy[at : at + n] = eroded[a : a + n]
         else:
-            opened[:, left] = cv2.dilate(np.ascontiguousarray(eroded[:, left]), kernel)
-    return opened
+            copy[:, at : at + n] = eroded[:, a : a + n]
+        page_line[at : at + n] = np.arange(a, a + n)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(cv2.dilate(copy, kernel), connectivity=8)
+    return [(x, int(page_line[y]), w, h) if along_rows else (int(page_line[x]), y, w, h)
+            for x, y, w, h, _area in stats[1:n].tolist()]
 
 
 def _gaps(profile: np.ndarray, min_gap: float) -> list[tuple[int, int]]:
