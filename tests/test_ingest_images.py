@@ -199,6 +199,40 @@ def test_exif_orientation_applied(tmp_path: Path) -> None:
     assert load(p).shape == (400, 300)
 
 
+def test_a_jpeg_decoded_to_gray_has_pillows_pixels(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A colour or gray JPEG read in grayscale is decoded by OpenCV in one call: the pixels of Pillow's own
+    decoding of its luma plane; a turned, cut or unreadable one is left to Pillow."""
+    import ocr_pipeline.ingest.images as images
+
+    rng = np.random.default_rng(4)
+    rgb = np.clip(rng.normal(128, 60, (300, 220, 3)), 0, 255).astype(np.uint8)
+    rgb[40:120, 30:200] = (200, 30, 30)  # colour the luma weighting must agree on
+    for name, img, kwargs in (("colour.jpg", Image.fromarray(rgb), {"quality": 85}),
+                              ("progressive.jpg", Image.fromarray(rgb), {"quality": 60, "progressive": True}),
+                              ("gray.jpg", Image.fromarray(rgb).convert("L"), {"quality": 90})):
+        p = tmp_path / name
+        img.save(p, **kwargs)
+        with Image.open(p) as im:
+            if im.mode == "RGB":
+                im.draft("L", im.size)
+            want = np.asarray(im.convert("L"))
+        assert np.array_equal(images.load_raster(p, gray=True).image, want), name
+    # What the one-call decoding gives back (None) is decoded by Pillow: a sideways page, a cut file.
+    calls = []
+    real = images._jpeg_luma
+    monkeypatch.setattr(images, "_jpeg_luma", lambda *a: calls.append(real(*a)) or calls[-1])
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(rgb).save(tmp_path / "turned.jpg", exif=exif)
+    assert images.load_raster(tmp_path / "turned.jpg", gray=True).image.shape == (220, 300)
+    data = (tmp_path / "colour.jpg").read_bytes()
+    (tmp_path / "cut.jpg").write_bytes(data[: len(data) * 2 // 3])
+    with pytest.raises(BadInputError, match="truncated|damaged"):
+        images.load_raster(tmp_path / "cut.jpg", gray=True)
+    assert calls == [None, None]
+    assert images.load_raster(tmp_path / "colour.jpg", gray=True).image.shape == (300, 220) and calls[-1] is not None
+
+
 # --- bad inputs ------------------------------------------------------------------------------------
 
 
