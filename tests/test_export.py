@@ -7,6 +7,7 @@ import os
 import time
 import unicodedata
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -551,11 +552,13 @@ def test_alto_made_in_the_side_process_is_the_same_as_made_here(tmp_path: Path, 
     from ocr_pipeline.export import side
 
     ed = make_edition()
+    # One time for the NewsML files of every export (else they differ when a second passes in between).
+    opts = ExportOptions(created=datetime(2025, 1, 2, 6, 0, tzinfo=timezone.utc))
     monkeypatch.setattr(side, "available", lambda: True)
-    export_edition(ed, tmp_path / "side")
+    export_edition(ed, tmp_path / "side", options=opts)
     assert side._SIDE is not None and side._SIDE[1].proc.poll() is None  # it ran, and waits for more
     monkeypatch.setattr(side, "available", lambda: False)
-    export_edition(ed, tmp_path / "here")
+    export_edition(ed, tmp_path / "here", options=opts)
     assert _files(tmp_path / "side") == _files(tmp_path / "here")
     assert [f for f in _files(tmp_path / "here") if f.startswith("alto/")] == [
         f"alto/page-{p.number:02d}.xml" for p in ed.pages]
@@ -564,13 +567,13 @@ def test_alto_made_in_the_side_process_is_the_same_as_made_here(tmp_path: Path, 
     monkeypatch.setattr(side, "_FAILURES", 0)
     monkeypatch.setattr(side._Side, "reply", _gone)  # as if it died meanwhile
     with caplog.at_level("WARNING", logger="ocr_pipeline.export.side"):
-        export_edition(ed, tmp_path / "fallback")
+        export_edition(ed, tmp_path / "fallback", options=opts)
     assert "is gone" in caplog.text
     assert _files(tmp_path / "fallback") == _files(tmp_path / "here")
     monkeypatch.undo()
     monkeypatch.setattr(side, "_FAILURES", side._MAX_FAILURES - 1)  # one more, and it is not tried again
     monkeypatch.setattr(side._Side, "reply", _gone)
-    export_edition(ed, tmp_path / "last")
+    export_edition(ed, tmp_path / "last", options=opts)
     assert not side.available() and _files(tmp_path / "last") == _files(tmp_path / "here")
 
 
@@ -636,10 +639,13 @@ def test_pages_the_side_process_has_not_begun_are_made_here(tmp_path: Path, monk
     assert [p.name for p in made] == [k.split("/")[1] for k in sorted(expected)[:-1]]
     shutil.rmtree(request.claims)
 
-    # A side process that claimed a page and died: its pages are made here, not those this process took.
+    # A side process that claimed a page and died writing it: its pages are made here (and the file it left
+    # half written removed), not those this process took.
     request = side.AltoRequest(ed, tmp_path / "fallback")
     assert side._claim(request.claims, 0, "side") is None
     assert side._claim(request.claims, len(ed.pages) - 1, "help") is None
+    (tmp_path / "fallback" / "alto").mkdir(parents=True)
+    (tmp_path / "fallback" / "alto" / ".page-01.xml.k3j2h1.tmp").write_bytes(b"<?xml version")
     request.finish(None, None)
     assert sorted(_files(tmp_path / "fallback")) == sorted(expected)[:-1] and not request.claims.exists()
 

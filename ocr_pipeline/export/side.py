@@ -141,7 +141,7 @@ class _Side:
         except BaseException as exc:
             # A broken pipe (the process died), no room for too long, or an interruption: a request half sent
             # would be read with the next one, so the process goes, and the next request starts another.
-            self.proc.kill()
+            self._stop()
             self.lock.release()
             if isinstance(exc, (OSError, ValueError)):
                 return None
@@ -154,14 +154,25 @@ class _Side:
         assert self.proc.stdout is not None
         try:
             if not _ready(self.proc.stdout.fileno(), select.POLLIN, deadline):
-                self.proc.kill()
+                self._stop()
                 return None
             data = _recv(self.proc.stdout)
+            if data is None:  # it went without a reply
+                self._stop()
         except (OSError, ValueError):
+            self._stop()
             return None
         finally:
             self.lock.release()
         return json.loads(data) if data is not None else None
+
+    def _stop(self) -> None:
+        """Kill the process, and wait until it is gone: it writes nothing after this returns."""
+        self.proc.kill()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            log.warning("side process %d does not end after SIGKILL", self.proc.pid)
 
     def close(self) -> None:
         try:
@@ -255,9 +266,14 @@ class AltoRequest:
             if side is not None:
                 log.warning("side process for ALTO files %s; making them in this process",
                             f"failed: {reply['error']}" if reply is not None else "is gone")
-            # Every page but those ``help`` makes: the side process may not have written those it claimed.
-            for index in range(len(self.edition.pages)):
+            # Every page but those ``help`` makes: the side process may not have written those it claimed, and
+            # one it was writing as it went is left under a temporary name, removed here.
+            from ocr_pipeline.export.alto import alto_file_name
+
+            for index, page in enumerate(self.edition.pages):
                 if _claim(self.claims, index, "here") != "help":
+                    for half in (self.outdir / "alto").glob(f".{alto_file_name(page)}.*.tmp"):
+                        half.unlink(missing_ok=True)
                     self._write_page(index)
         finally:
             shutil.rmtree(self.claims, ignore_errors=True)
