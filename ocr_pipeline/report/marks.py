@@ -57,16 +57,21 @@ def mark_paragraphs(paragraphs: list[str], lines: list[Line], low_confidence: fl
     pos = 0
     for para in paragraphs:
         segs: list[Segment] = []
+        run: list[str] = []  # the characters of the run being collected, its kind and lowest confidence
+        run_low, run_conf = False, None
         for ch, conf in zip(para, aligned[pos:pos + len(para)], strict=True):
             low = conf is not None and conf < low_confidence
             # A space continues whatever run it is in, so a low-confidence phrase stays one mark.
-            if segs and (ch.isspace() or segs[-1].low == low):
-                seg = segs[-1]
-                seg.text += ch
-                if low and conf is not None and (seg.confidence is None or conf < seg.confidence):
-                    seg.confidence = conf
+            if run and (ch.isspace() or run_low == low):
+                run.append(ch)
+                if low and conf is not None and (run_conf is None or conf < run_conf):
+                    run_conf = conf
             else:
-                segs.append(Segment(ch, low, conf if low else None))
+                if run:
+                    segs.append(Segment("".join(run), run_low, run_conf))
+                run, run_low, run_conf = [ch], low, conf if low else None
+        if run:
+            segs.append(Segment("".join(run), run_low, run_conf))
         out.append(segs)
         pos += len(para) + 1
     return out

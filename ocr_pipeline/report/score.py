@@ -48,12 +48,16 @@ def align_confidences(text: str, pieces: Sequence[tuple[str, float]], *, window:
     out: list[float | None] = []
     j = 0
     n = len(keys)
-    chars = list(text)
+    chars = text
     for i, ch in enumerate(chars):
         if ch.isspace():
             out.append(None)
             continue
         k = char_key(ch)
+        if j < n and keys[j] == k:  # the usual case, the next piece: the loop below would find it first
+            out.append(pieces[j][1])
+            j += 1
+            continue
         hit = -1
         for m in range(j, min(n, j + window)):
             if keys[m] == k:
