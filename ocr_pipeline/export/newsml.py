@@ -246,6 +246,7 @@ def package_item(
 
 
 def news_message(package: etree._Element, items: list[etree._Element], options: ExportOptions, when: str) -> etree._Element:
+    """The news message holding the package and the items: they are moved into it (write them out first)."""
     root = etree.Element(_N + "newsMessage", nsmap={None: NAR_NS, "xsi": XSI_NS})
     root.set(f"{{{XSI_NS}}}schemaLocation", SCHEMA_LOCATION)
     header = _sub(root, _N + "header")
@@ -254,16 +255,10 @@ def news_message(package: etree._Element, items: list[etree._Element], options: 
     _sub(header, _N + "sender", options.provider)
     item_set = _sub(root, _N + "itemSet")
     for el in (package, *items):
-        item_set.append(_detached_copy(el))
+        # Inside newsMessage the per-item schemaLocation is redundant but harmless: dropped for a cleaner message.
+        el.attrib.pop(f"{{{XSI_NS}}}schemaLocation", None)
+        item_set.append(el)
     return root
-
-
-def _detached_copy(el: etree._Element) -> etree._Element:
-    # Items are also written on their own; a copy keeps both trees intact. Inside newsMessage the
-    # per-item schemaLocation is redundant but harmless, so it is dropped for a cleaner message.
-    copy = etree.fromstring(etree.tostring(el))
-    copy.attrib.pop(f"{{{XSI_NS}}}schemaLocation", None)
-    return copy
 
 
 def _bytes(root: etree._Element) -> bytes:
