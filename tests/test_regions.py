@@ -147,3 +147,14 @@ def test_rule_components_are_those_of_opencvs_opening() -> None:
             n, _, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
             want = [tuple(row[:4]) for row in stats[1:n].tolist()]
             assert _line_components(ink, ksize) == want, ksize
+
+
+def test_regions_in_a_forked_worker_after_the_parent_found_some() -> None:
+    # The photos' reduction of the page runs in a thread of the process's own: a forked child (a pool worker)
+    # starts its own instead of waiting for the parent's, which it does not have.
+    from tests.test_export import _passes_in_a_forked_child
+
+    img = render_columns_page(lang="en").image
+    found = find_regions(img)
+    assert found.regions
+    _passes_in_a_forked_child(lambda: find_regions(img).regions == found.regions)

@@ -10,7 +10,16 @@ from ocr_pipeline.model import BBox
 ANALYSIS_WIDTH = 800
 
 
-def find_photos(gray: np.ndarray, body_height: float) -> list[BBox]:
+def reduce_for_photos(gray: np.ndarray) -> np.ndarray:
+    """The page as ``find_photos`` analyses it (ANALYSIS_WIDTH wide at most, area averaging, gray)."""
+    if gray.ndim == 3:
+        gray = cv2.cvtColor(gray, cv2.COLOR_BGR2GRAY)
+    h, w = gray.shape
+    scale = min(1.0, ANALYSIS_WIDTH / w)
+    return cv2.resize(gray, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+
+
+def find_photos(gray: np.ndarray, body_height: float, small: np.ndarray | None = None) -> list[BBox]:
     """Boxes of photos/graphics in page pixels.
 
     Tone darker than paper is opened with a kernel wider than any text stroke, so text (even bold
@@ -18,11 +27,10 @@ def find_photos(gray: np.ndarray, body_height: float) -> list[BBox]:
     mostly filled. Very light parts of a picture (a sky) can fall outside the box; the box still marks
     where the picture is, which is what layout needs.
     """
-    if gray.ndim == 3:
-        gray = cv2.cvtColor(gray, cv2.COLOR_BGR2GRAY)
-    h, w = gray.shape
+    h, w = gray.shape[:2]
     scale = min(1.0, ANALYSIS_WIDTH / w)
-    small = cv2.resize(gray, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    if small is None:
+        small = reduce_for_photos(gray)
     tone = (small < 200).astype(np.uint8) * 255
     k = max(3, int(body_height * scale * 0.6)) | 1
     opened = cv2.morphologyEx(tone, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
