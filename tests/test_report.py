@@ -455,6 +455,8 @@ def test_thumbnail_made_with_the_page_image_is_the_one_embedded(tmp_path: Path,
     with Image.open(io.BytesIO(small)) as im:
         assert im.size == (580, 900) and im.mode == "RGB"
 
+    assert make_thumbnail(np.zeros((0, 0), np.uint8)) is None  # no page: no thumbnail, and no error
+
     thumbnail_file(page1).write_bytes(thumb)
     build_report(folder)
     srcs = _doc(folder).xpath("//figure//img/@src")

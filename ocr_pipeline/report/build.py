@@ -110,18 +110,22 @@ def make_thumbnail(image: np.ndarray, width: int = THUMB_WIDTH) -> bytes | None:
     scan, at whatever scale) and, in a thread beside the exports' Python, several times that."""
     import cv2
 
-    h, w = image.shape[:2]
-    if w > width:
-        image = cv2.resize(image, (width, max(1, round(width * h / w))), interpolation=cv2.INTER_AREA)
-    data = None
-    for quality in (THUMB_QUALITY, 55, 40):
-        ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
-        if not ok:
-            return None
-        data = buf.tobytes()
-        # Noisy or colour scans compress worse than clean ones: trade quality for the size limit.
-        if len(data) <= THUMB_BUDGET:
-            break
+    try:
+        h, w = image.shape[:2]
+        if w > width:
+            image = cv2.resize(image, (width, max(1, round(width * h / w))), interpolation=cv2.INTER_AREA)
+        data = None
+        for quality in (THUMB_QUALITY, 55, 40):
+            ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+            if not ok:
+                return None
+            data = buf.tobytes()
+            # Noisy or colour scans compress worse than clean ones: trade quality for the size limit.
+            if len(data) <= THUMB_BUDGET:
+                break
+    except (cv2.error, ValueError) as exc:  # the report makes it from the page image instead, if it can
+        log.warning("cannot make the report's thumbnail of a page image: %s", exc)
+        return None
     return data
 
 
