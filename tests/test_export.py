@@ -649,6 +649,22 @@ def test_pages_the_side_process_has_not_begun_are_made_here(tmp_path: Path, monk
     request.finish(None, None)
     assert sorted(_files(tmp_path / "fallback")) == sorted(expected)[:-1] and not request.claims.exists()
 
+    # No temporary folder to be had: the claims are kept in the output folder while the pages are made.
+    real_mkdtemp = side.tempfile.mkdtemp
+
+    def no_tmp(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if kwargs.get("dir") is None:
+            raise PermissionError(13, "Permission denied", "/tmp")
+        return real_mkdtemp(*args, **kwargs)
+
+    monkeypatch.setattr(side.tempfile, "mkdtemp", no_tmp)
+    request = side.AltoRequest(ed, tmp_path / "no-tmp")
+    assert request.claims.parent == tmp_path / "no-tmp"
+    request.help()
+    request.finish(None, None)
+    assert _files(tmp_path / "no-tmp") == expected and not request.claims.exists()
+    monkeypatch.setattr(side.tempfile, "mkdtemp", real_mkdtemp)
+
     # A side process slow to start: this process makes every page, and the side process none.
     monkeypatch.setattr(side, "available", lambda: True)
     monkeypatch.setattr(side, "_FAILURES", 0)

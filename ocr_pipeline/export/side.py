@@ -234,7 +234,11 @@ class AltoRequest:
     def __init__(self, edition: Edition, outdir: Path) -> None:
         self.edition = edition
         self.outdir = outdir
-        self.claims = Path(tempfile.mkdtemp(prefix="ocr-pipeline-alto-"))
+        try:
+            self.claims = Path(tempfile.mkdtemp(prefix="ocr-pipeline-alto-"))
+        except OSError:  # no room or no right in the temporary folder: in the output folder, for the time of it
+            self.outdir.mkdir(parents=True, exist_ok=True)
+            self.claims = Path(tempfile.mkdtemp(prefix=".alto-claims-", dir=self.outdir))
 
     def _write_page(self, index: int) -> None:
         from ocr_pipeline.export.alto import alto_file_name, page_to_alto_bytes
