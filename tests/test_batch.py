@@ -500,15 +500,28 @@ def test_a_pages_files_are_written_during_the_next_page_of_its_edition(archive: 
     worker = PageWorker(settings, out, None)
     a1, a2, c1 = tasks[0], tasks[1], tasks[2]
     worker.run(a1, a2)
-    assert len(worker.pending) == 3  # cache entry, image and thumbnail, left running
+    assert len(worker.pending) == 1 and len(worker.images) == 2  # cache entry, image and thumbnail, left running
     worker.run(a2, c1)  # the next page is another edition's: everything is written before returning
-    assert len(worker.pending) == 0
+    assert len(worker.pending) == 0 and len(worker.images) == 0
     for task in (a1, a2):
         assert cache.read_page(cache.cache_path(out, "ed-a", task.header["page"]))[1].page.status == "ok"
         image = cache.cached_image(out, "ed-a", task.header["page"])
         assert image.stat().st_size > 1000
         assert thumbnail_file(image).read_bytes()[:2] == b"\xff\xd8"  # a JPEG
     assert writers and all(name.startswith("ocr-pipeline-writer") for name in writers)
+    # A worker that keeps its pages for the edition's assembly in this process: at the edition's last page the
+    # cache entries are written (the assembly changes the pages they are made from), the images are waited for
+    # just before the edition's files are written.
+    kept: dict = {}
+    keeping = PageWorker(settings, tmp_path / "kept", None, keep=kept)
+    keeping.run(a1, a2)
+    keeping.run(a2, c1)
+    assert len(keeping.pending) == 0 and set(kept) == {("ed-a", 1), ("ed-a", 2)}
+    for task in (a1, a2):
+        assert cache.read_page(cache.cache_path(tmp_path / "kept", "ed-a", task.header["page"]))[1].page.status == "ok"
+    keeping.images_written()
+    assert len(keeping.images) == 0
+    assert all(thumbnail_file(cache.cached_image(tmp_path / "kept", "ed-a", t.header["page"])).is_file() for t in (a1, a2))
 
 
 def test_pending_writes_are_all_waited_for_and_the_first_error_raised(tmp_path: Path) -> None:

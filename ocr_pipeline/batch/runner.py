@@ -190,6 +190,8 @@ def run_batch(
                 on_editions(editions, len(tasks))
             by_id = {e.id: e for e in editions}
             kept: dict[tuple[str, int], PageResult] = {}  # pages converted in this process, not yet assembled
+            inline = (PageWorker(settings, out, settings.threads, keep=kept)
+                      if options.executor != "ray" and options.jobs == 1 and options.page_timeout is None else None)
             remaining = {e.id: len(e.pages) - len(headers[e.id]) for e in editions}
             outcomes: dict[str, EditionOutcome] = {}
 
@@ -199,7 +201,8 @@ def run_batch(
                 fresh = {n: kept.pop((e, n)) for e, n in list(kept) if e == eid}
                 try:
                     oc = _finish_edition(eid, headers[eid], input_errors, out, settings, export_options, manifest,
-                                         root=esrc.root, fresh=fresh)
+                                         root=esrc.root, fresh=fresh,
+                                         before_write=inline.images_written if inline is not None else None)
                 except Exception as exc:  # one edition that cannot be assembled must not stop the archive
                     log.exception("edition %s could not be assembled", eid)
                     oc = EditionOutcome(id=eid, outdir=None, status="failure",
@@ -247,8 +250,8 @@ def run_batch(
 
                 run_ray(tasks, options.jobs, settings, out, recorded, done, stop, address=options.ray_address,
                         page_timeout=options.page_timeout)
-            elif options.jobs == 1 and options.page_timeout is None:
-                run_inline(tasks, PageWorker(settings, out, recorded, keep=kept), done, stop)
+            elif inline is not None:
+                run_inline(tasks, inline, done, stop)
             else:
                 run_pool(tasks, options.jobs, worker_settings(settings, options.jobs), out, recorded, done, stop,
                          page_timeout=options.page_timeout)
@@ -300,10 +303,13 @@ def _outputs_key(headers: list[dict[str, Any]], settings: ConvertSettings, expor
 def _finish_edition(eid: str, headers: list[dict[str, Any]], input_errors: list[list[str]], out: Path,
                     settings: ConvertSettings, export_options: ExportOptions | None,
                     manifest: dict[str, Any], *, root: Path | None = None, always: bool = False,
-                    fresh: dict[int, PageResult] | None = None) -> EditionOutcome:
+                    fresh: dict[int, PageResult] | None = None,
+                    before_write: Callable[[], None] | None = None) -> EditionOutcome:
     """Assemble an edition from its cached pages and write its outputs (skipped when nothing changed).
 
-    ``fresh``: pages converted in this process, by number, taken as they are instead of read back."""
+    ``fresh``: pages converted in this process, by number, taken as they are instead of read back.
+    ``before_write``: called once the edition is assembled, before its files are written (the page images of
+    the pages just converted are waited for there: ``PageWorker.images_written``)."""
     started = time.perf_counter()
     headers.sort(key=lambda h: h["page"])
     errors = [f"{p}: {m}" for p, m in input_errors]
@@ -353,6 +359,8 @@ def _finish_edition(eid: str, headers: list[dict[str, Any]], input_errors: list[
     quality = 0.0
     target: Path | None = edition_dir
     try:
+        if before_write is not None:
+            before_write()
         quality = _write_whole(edition, out, opts, [h["page"] for h in headers])
     except OcrPipelineError as exc:
         errors.append(str(exc))

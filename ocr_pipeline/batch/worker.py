@@ -60,8 +60,10 @@ class PageWorker:
         # The thread count is recorded as the user gave it: the outputs of --jobs 1 and --jobs 4 must match.
         self.recorded_threads = recorded_threads
         self.keep = keep
-        # The cache entries and page images of this edition's pages, still being written (see ``run``).
+        # The cache entries and the page images (and thumbnails) of this edition's pages, still being written
+        # (see ``run``).
         self.pending = PendingWrites()
+        self.images = PendingWrites()
 
     def warm(self) -> None:
         """Load the models now, so the first page's time (and its timeout) is the page's own."""
@@ -77,7 +79,10 @@ class PageWorker:
 
         The page's cache entry and image are in place when this returns, unless ``next_task`` is a page of
         the same edition: then they are written while that page is converted (the edition is assembled
-        from these files only after its last page, whose return waits for all of them)."""
+        from these files only after its last page, whose return waits for all of them). A worker that keeps
+        its pages (``keep``: they are assembled in this process) leaves the page images of an edition's last
+        page to be waited for by ``images_written``, just before the edition's files are written: the last
+        page's JPEG is still being encoded and written while the edition is assembled."""
         from ocr_pipeline.pipeline import PageTiming
 
         src, number = task.src, task.header["page"]
@@ -95,7 +100,7 @@ class PageWorker:
             from ocr_pipeline.api import save_page_image
 
             # Into the cache: the edition folder is written whole once all its pages are done.
-            save_page_image(res, cache.edition_cache_dir(self.outdir, task.header["edition"]), self.pending)
+            save_page_image(res, cache.edition_cache_dir(self.outdir, task.header["edition"]), self.images)
         # Where the page's time went, in this process (benchmarks/throughput.py adds up a pool's pages).
         stages = {"load": timing.load, "preprocess": timing.preprocess, "detection": detection,
                   "recognition": timing.ocr - detection, "layout": timing.layout,
@@ -105,7 +110,10 @@ class PageWorker:
                       worker=os.getpid(), stages={k: round(v, 4) for k, v in stages.items()})
         cache.write_page(self.outdir, header, res.page, res.articles, self.pending)
         if next_task is None or next_task.header["edition"] != task.header["edition"]:
-            self.flush()
+            # The cache entries at least: the edition's assembly changes the pages, whose JSON they are made from.
+            self.pending.wait()
+            if self.keep is None:
+                self.images_written()
         if self.keep is not None:
             res.image = None
             self.keep[(header["edition"], number)] = res
@@ -114,7 +122,14 @@ class PageWorker:
     def flush(self) -> None:
         """Wait until every cache entry and page image of the pages run so far is written (raises the first
         write error)."""
-        self.pending.wait()
+        try:
+            self.pending.wait()
+        finally:
+            self.images_written()
+
+    def images_written(self) -> None:
+        """Wait until the page images (and their thumbnails) of the pages run so far are written."""
+        self.images.wait()
 
     def _detection_seconds(self) -> float:
         """The engine's detection time so far (engines that time their stages; 0 before it is made)."""
