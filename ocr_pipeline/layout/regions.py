@@ -12,6 +12,7 @@ Works on a downscaled binary image: a 2,400 px wide page is analysed at about 1,
 from __future__ import annotations
 
 import logging
+import statistics
 from dataclasses import dataclass, field
 
 import cv2
@@ -139,8 +140,9 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     """(start, end) of each run of True."""
     if not mask.any():
         return []
-    d = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
-    return list(zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist(), strict=True))
+    # Where the mask changes, padded with False at both ends: starts and ends alternate.
+    edges = np.flatnonzero(np.diff(np.concatenate(([False], mask.astype(bool, copy=False), [False])))).tolist()
+    return list(zip(edges[0::2], edges[1::2], strict=True))
 
 
 def _ink_counts(ink: np.ndarray) -> np.ndarray:
@@ -185,10 +187,10 @@ def _xy_cut(
     # Gaps between the lines of one column are not cuts: only a gap clearly wider than the usual
     # interline space is (Latin lines without descenders leave wide gaps, so ch alone is not enough).
     line_gaps = [b[0] - a[1] for a, b in zip(runs, runs[1:], strict=False)]
-    usual_gap = float(np.median(line_gaps)) if len(line_gaps) >= 3 else 0.0
+    usual_gap = float(statistics.median(line_gaps)) if len(line_gaps) >= 3 else 0.0
     hgaps = _gaps(row_profile, max(2.0, ch * 0.9, usual_gap * 1.8))
     # A gutter runs beside several lines; inside a single line (a headline) a wide gap is a word space.
-    line_h = float(np.median([b - a for a, b in runs])) if runs else ch
+    line_h = float(statistics.median([b - a for a, b in runs])) if runs else ch
     # Word spaces can line up over two lines (a caption); from three lines on, a straight white gap is a
     # gutter. Gutters of short regions are found by the page grid instead (_grid_split).
     min_vgap = max(2.0, ch * 0.45) if len(runs) >= 3 else max(2.0, ch * 0.45, line_h * 1.5)
