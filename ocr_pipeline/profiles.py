@@ -69,10 +69,21 @@ class JumpGrammar:
     min_score: float = 0.45
     compiled_out: list[re.Pattern[str]] = field(default_factory=list, repr=False, compare=False)
     compiled_in: list[re.Pattern[str]] = field(default_factory=list, repr=False, compare=False)
+    # All the patterns as one, without their group names: a text it finds nothing in has no jump marker (most
+    # lines of a page; one search instead of one per pattern). None when the patterns cannot be joined.
+    any_marker: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
 
     def compile(self, source: str = "") -> None:
         self.compiled_out = [_compile(p, source) for p in self.out]
         self.compiled_in = [_compile(p, source) for p in self.in_]
+        joined = "|".join(f"(?:{_UNNAMED.sub('(?:', p.pattern)})" for p in (*self.compiled_out, *self.compiled_in))
+        try:
+            self.any_marker = re.compile(joined) if joined else None
+        except re.error:  # a back-reference to a name, a flag for the whole pattern: each pattern on its own
+            self.any_marker = None
+
+
+_UNNAMED = re.compile(r"(?<!\\)\(\?P<\w+>")  # "(?P<name>", not after a backslash
 
 
 def _compile(pattern: str, source: str) -> re.Pattern[str]:

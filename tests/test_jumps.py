@@ -179,3 +179,24 @@ def test_nzz_german_text_has_no_jump_lines() -> None:
                 n += 1
                 assert parse_jumps(el.text) == [], el.text
     assert n > 500
+
+
+def test_the_joined_patterns_find_no_less_than_each_pattern() -> None:
+    """Text the profile's patterns joined into one find nothing in is skipped: it must hold no marker that one of
+    them would find. A profile whose patterns cannot be joined (a back-reference to a group's name) is read
+    pattern by pattern."""
+    from dataclasses import replace
+
+    texts = [m[0] for m in MARKERS] + [f"今天的新闻很多{m[0]}还有别的" for m in MARKERS] + [
+        "An ordinary sentence about page layout.", "第2版的内容", "Continued", "Page", "(下转", ""]
+    for name in ("generic", "zh-daily", "en-broadsheet"):
+        prof = load_profile(name)
+        assert prof.jumps.any_marker is not None
+        alone = replace(prof, jumps=replace(prof.jumps, any_marker=None))
+        for text in texts:
+            assert parse_jumps(text, prof) == parse_jumps(text, alone), (name, text)
+    odd = replace(load_profile("generic"))
+    odd.jumps = replace(odd.jumps, out=[*odd.jumps.out, r"(?P<page>\d+)-(?P=page)"])
+    odd.jumps.compile()
+    assert odd.jumps.any_marker is None
+    assert [j.page for j in parse_jumps("Continued on Page 7", odd)] == [7]

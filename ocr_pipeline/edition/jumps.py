@@ -166,6 +166,8 @@ def _plausible_label(label: str) -> bool:
 def parse_jumps(text: str, profile: LayoutProfile | str | None = None) -> list[Jump]:
     """All jump markers in ``text`` (anywhere: own line, end of a column, inside a line), in text order."""
     prof = as_profile(profile)
+    if prof.jumps.any_marker is not None and prof.jumps.any_marker.search(text) is None:
+        return []
     hits: list[tuple[int, int, Direction, re.Match[str]]] = []
     for direction, patterns in (("out", prof.jumps.compiled_out), ("in", prof.jumps.compiled_in)):
         for pat in patterns:
