@@ -190,7 +190,8 @@ def run_batch(
                 on_editions(editions, len(tasks))
             by_id = {e.id: e for e in editions}
             kept: dict[tuple[str, int], PageResult] = {}  # pages converted in this process, not yet assembled
-            inline = (PageWorker(settings, out, settings.threads, keep=kept)
+            recorded = settings.threads
+            inline = (PageWorker(settings, out, recorded, keep=kept)
                       if options.executor != "ray" and options.jobs == 1 and options.page_timeout is None else None)
             remaining = {e.id: len(e.pages) - len(headers[e.id]) for e in editions}
             outcomes: dict[str, EditionOutcome] = {}
@@ -244,7 +245,6 @@ def run_batch(
                 if remaining[eid] == 0:
                     finish(eid)
 
-            recorded = settings.threads
             if options.executor == "ray":
                 from ocr_pipeline.batch.ray_executor import run_ray
 

@@ -76,7 +76,7 @@ def export_edition(
     to it and may still be running on return (the caller waits, as ``api.write_edition`` does after the
     report); else they are all in place when this returns."""
     from ocr_pipeline.export import side
-    from ocr_pipeline.export.alto import alto_file_name, write_alto
+    from ocr_pipeline.export.alto import alto_path, write_alto
     from ocr_pipeline.export.jsonout import write_json
     from ocr_pipeline.export.newsml import write_newsml
     from ocr_pipeline.export.text import write_text
@@ -94,7 +94,7 @@ def export_edition(
             # Made in the side process meanwhile (the largest export, see export.side), from the same JSON.
             made, request = side.write_alto(edition, data, out)
             writes.add(made, helper=request.help)
-            result.files["alto"] = [out / "alto" / alto_file_name(p) for p in edition.pages]
+            result.files["alto"] = [alto_path(out, p) for p in edition.pages]
         for fmt in fmts:
             if fmt == "json":
                 result.files[fmt] = write_json(edition, out, writes, data=data)

@@ -368,10 +368,19 @@ def alto_file_name(page: Page) -> str:
     return f"page-{page.number:02d}.xml"
 
 
+def alto_path(outdir: Path, page: Page) -> Path:
+    """Where the ALTO file of ``page`` goes: ``outdir``/alto/page-NN.xml."""
+    return Path(outdir) / "alto" / alto_file_name(page)
+
+
+def alto_file(edition: Edition, page: Page, outdir: Path) -> tuple[Path, bytes]:
+    """(path, ALTO document) of one page of ``edition``."""
+    return alto_path(outdir, page), page_to_alto_bytes(page, edition, edition.provenance)
+
+
 def alto_files(edition: Edition, outdir: Path) -> list[tuple[Path, bytes]]:
     """(path, ALTO document) of each page of ``edition``, in ``outdir``/alto."""
-    altodir = Path(outdir) / "alto"
-    return [(altodir / alto_file_name(p), page_to_alto_bytes(p, edition, edition.provenance)) for p in edition.pages]
+    return [alto_file(edition, p, outdir) for p in edition.pages]
 
 
 def write_alto(edition: Edition, outdir: Path, pending: PendingWrites | None = None) -> list[Path]:

@@ -241,11 +241,9 @@ class AltoRequest:
             self.claims = Path(tempfile.mkdtemp(prefix=".alto-claims-", dir=self.outdir))
 
     def _write_page(self, index: int) -> None:
-        from ocr_pipeline.export.alto import alto_file_name, page_to_alto_bytes
+        from ocr_pipeline.export.alto import alto_file
 
-        page = self.edition.pages[index]
-        atomic_write_bytes(self.outdir / "alto" / alto_file_name(page),
-                           page_to_alto_bytes(page, self.edition, self.edition.provenance))
+        atomic_write_bytes(*alto_file(self.edition, self.edition.pages[index], self.outdir))
 
     def help(self) -> None:
         """Make the pages the side process has not begun, from the last back, here (in the caller's thread,
@@ -272,11 +270,12 @@ class AltoRequest:
                             f"failed: {reply['error']}" if reply is not None else "is gone")
             # Every page but those ``help`` makes: the side process may not have written those it claimed, and
             # one it was writing as it went is left under a temporary name, removed here.
-            from ocr_pipeline.export.alto import alto_file_name
+            from ocr_pipeline.export.alto import alto_path
 
             for index, page in enumerate(self.edition.pages):
                 if _claim(self.claims, index, "here") != "help":
-                    for half in (self.outdir / "alto").glob(f".{alto_file_name(page)}.*.tmp"):
+                    path = alto_path(self.outdir, page)
+                    for half in path.parent.glob(f".{path.name}.*.tmp"):
                         half.unlink(missing_ok=True)
                     self._write_page(index)
         finally:
@@ -301,7 +300,7 @@ def write_alto(edition: Edition, edition_json: bytes, outdir: Path) -> tuple[Fut
 
 def _make(data: bytes, outdir: Path, claims: Path) -> list[Path]:
     """Make and write the pages of the edition in ``data`` from the first on, while they can be claimed."""
-    from ocr_pipeline.export.alto import alto_file_name, page_to_alto_bytes
+    from ocr_pipeline.export.alto import alto_file
     from ocr_pipeline.model import loads
     from ocr_pipeline.util.fs import PendingWrites
 
@@ -312,8 +311,8 @@ def _make(data: bytes, outdir: Path, claims: Path) -> list[Path]:
         for index, page in enumerate(edition.pages):
             if _claim(claims, index, "side") is not None:
                 break  # this one and the rest are made by the converting process
-            path = outdir / "alto" / alto_file_name(page)
-            writes.write(path, page_to_alto_bytes(page, edition, edition.provenance))
+            path, doc = alto_file(edition, page, outdir)
+            writes.write(path, doc)
             files.append(path)
     finally:
         writes.wait()
