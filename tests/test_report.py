@@ -469,6 +469,16 @@ def test_thumbnail_made_with_the_page_image_is_the_one_embedded(tmp_path: Path,
     with Image.open(io.BytesIO(base64.b64decode(_doc(folder).xpath("//figure//img/@src")[0].split(",")[1]))) as im:
         assert im.size == (600, 850)
     assert "cannot read thumbnail" in caplog.text
+    # A colour page image without one: the thumbnail made from it keeps its colours.
+    red = np.zeros((1700, 1200, 3), np.uint8)
+    red[:, :, 0] = 200
+    Image.fromarray(red).save(folder / "pages" / "page-02.jpg")
+    build_report(folder)
+    second = _doc(folder).xpath("//figure//img/@src")[1]
+    with Image.open(io.BytesIO(base64.b64decode(second.split(",")[1]))) as im:
+        assert im.size == (600, 850)
+        r, g, b = np.asarray(im.convert("RGB"))[100, 100].tolist()
+        assert abs(r - 200) < 6 and g < 6 and b < 6
 
 
 def test_missing_image_and_missing_edition(tmp_path: Path) -> None:

@@ -20,7 +20,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import numpy as np
 
 from ocr_pipeline import __version__
 from ocr_pipeline.errors import ExportError
@@ -29,9 +31,6 @@ from ocr_pipeline.report.flags import LOW_CONFIDENCE, UNMATCHED_CODES, ReportFla
 from ocr_pipeline.report.marks import article_lines, mark_paragraphs
 from ocr_pipeline.report.score import ConfidenceStats, LineConfidences, page_stats, quality_score
 from ocr_pipeline.util.fs import atomic_write_text
-
-if TYPE_CHECKING:
-    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -129,14 +128,20 @@ def make_thumbnail(image: np.ndarray, width: int = THUMB_WIDTH) -> bytes | None:
     return data
 
 
+def _as_thumb(data: bytes) -> _Thumb:
+    """A thumbnail's JPEG as embedded in the report (its size read from its header)."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as im:
+        return _Thumb("data:image/jpeg;base64," + base64.b64encode(data).decode("ascii"), im.width, im.height,
+                      len(data))
+
+
 def _thumbnail(path: Path, width: int = THUMB_WIDTH) -> _Thumb | None:
     from PIL import Image
 
     try:
-        data = thumbnail_file(path, width).read_bytes()
-        with Image.open(io.BytesIO(data)) as im:  # reads the size only
-            return _Thumb("data:image/jpeg;base64," + base64.b64encode(data).decode("ascii"), im.width, im.height,
-                          len(data))
+        return _as_thumb(thumbnail_file(path, width).read_bytes())
     except FileNotFoundError:
         pass  # made by an older version, or by hand: made from the page image below
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
@@ -145,22 +150,14 @@ def _thumbnail(path: Path, width: int = THUMB_WIDTH) -> _Thumb | None:
         with Image.open(path) as im:
             # JPEG draft mode decodes at 1/2, 1/4 or 1/8 scale directly: a 2400 px scan costs a fraction.
             im.draft("L" if im.mode == "L" else "RGB", (width, max(1, round(width * im.height / im.width))))
-            im = im.convert("L" if im.mode in ("L", "1", "I;16", "I") else "RGB")
-            if im.width > width:
-                im = im.resize((width, max(1, round(width * im.height / im.width))), Image.Resampling.BILINEAR,
-                               reducing_gap=2.0)
-            data = b""
-            for quality in (THUMB_QUALITY, 55, 40):
-                buf = io.BytesIO()
-                im.save(buf, "JPEG", quality=quality, optimize=False, progressive=False)
-                data = buf.getvalue()
-                if len(data) <= THUMB_BUDGET:
-                    break
+            gray = im.mode in ("L", "1", "I;16", "I")
+            pixels = np.asarray(im.convert("L" if gray else "RGB"))
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
         log.warning("cannot read page image %s for the report: %s", path, exc)
         return None
-    return _Thumb("data:image/jpeg;base64," + base64.b64encode(data).decode("ascii"), im.width, im.height,
-                  len(data))
+    # Made as the page image's own is when the page is saved (colour as OpenCV's BGR).
+    data = make_thumbnail(pixels if gray else pixels[:, :, ::-1], width)
+    return _as_thumb(data) if data is not None else None
 
 
 # --- view model ----------------------------------------------------------------------------------------
