@@ -54,7 +54,8 @@ def _open(path: Path, max_pixels: int) -> Image.Image:
         raise BadInputError("file not found; check the path", path=str(path))
     if not path.is_file():
         raise BadInputError("not a regular file; give an image, a PDF or a folder", path=str(path))
-    if path.stat().st_size == 0:
+    size = path.stat().st_size
+    if size == 0:
         raise BadInputError("file is empty (0 bytes); copy it again from the source", path=str(path))
     # Pillow checks MAX_IMAGE_PIXELS when it reads the header: raise it to our limit so that our own check
     # (with a message that says what to do) decides, and Pillow's warning for 1-2x the limit is an error.
@@ -76,7 +77,7 @@ def _open(path: Path, max_pixels: int) -> Image.Image:
     # The whole file to the decoder at once: Pillow feeds it 64 KB at a time, and takes the interpreter back
     # after each, which beside another thread's Python work (a page is decoded while the one before is laid
     # out) made an 8-megapixel JPEG take 130 ms instead of 17.
-    im.decodermaxblock = max(im.decodermaxblock, path.stat().st_size + 1)
+    im.decodermaxblock = max(im.decodermaxblock, size + 1)
     return im
 
 
