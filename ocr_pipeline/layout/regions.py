@@ -19,12 +19,11 @@ import cv2
 import numpy as np
 
 from ocr_pipeline.model import BBox
-from ocr_pipeline.util.threads import ProcessPool
+from ocr_pipeline.util.threads import BESIDE
 
 log = logging.getLogger(__name__)
 
 ANALYSIS_WIDTH = 1200
-_PHOTO_THREAD = ProcessPool(1, "ocr-pipeline-photos")
 
 
 @dataclass(slots=True)
@@ -461,9 +460,9 @@ def find_regions(gray: np.ndarray) -> RegionResult:
     from ocr_pipeline.layout.photos import find_photos, reduce_for_photos
 
     h, w = gray.shape[:2]
-    # The photos' own reduction of the page (by a fractional factor: 4 ms of OpenCV) in a thread of its own
-    # meanwhile: it does not hold the interpreter, and much of the work below does.
-    photo_page = _PHOTO_THREAD.get().submit(reduce_for_photos, gray)
+    # The photos' own reduction of the page (by a fractional factor: 4 ms of OpenCV) in the process's "beside"
+    # thread meanwhile: it does not hold the interpreter, and much of the work below does.
+    photo_page = BESIDE.get().submit(reduce_for_photos, gray)
     scale = min(1.0, ANALYSIS_WIDTH / w)
     small = cv2.resize(gray, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
     page_ink = binarize(small)

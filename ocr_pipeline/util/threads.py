@@ -21,3 +21,9 @@ class ProcessPool:
             if self._pool is None or self._pool[0] != os.getpid():
                 self._pool = (os.getpid(), ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix=self.prefix))
             return self._pool[1]
+
+
+# One thread for OpenCV work run beside the calling thread's Python within a stage (the photos' reduction of
+# a page beside the region finder, the smear cue beside the skew searches): OpenCV does not hold the
+# interpreter, and the Python work it runs beside does.
+BESIDE = ProcessPool(1, "ocr-pipeline-beside")
