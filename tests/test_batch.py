@@ -198,6 +198,27 @@ def test_changed_page_redone_and_retry_failed(clean, archive, tmp_path) -> None:
     assert redone == [("ed-a", 3), ("ed-b", 2), ("ed-b", 3)]
 
 
+def test_a_cached_page_without_its_image_is_converted_again(clean, archive, tmp_path) -> None:
+    """A page's cache entry and its image are written in separate threads: a run killed between the two
+    leaves an entry whose image (or thumbnail) is missing. That page is converted again, not assembled
+    without its image."""
+    out0, _, _, _ = clean
+    out = tmp_path / "out"
+    shutil.copytree(out0, out)
+    for d in ("ed-a", "ed-b"):
+        shutil.rmtree(out / d)  # the editions are written again from the cache
+    pages = out / ".cache" / "ed-a" / "pages"
+    (pages / "page-02.jpg").unlink()
+    (pages / "page-01.thumb-600.jpg").unlink()
+    (out / ".cache" / "ed-b" / "pages" / "page-01.thumb-600.jpg").unlink()
+    logf = tmp_path / "run.jsonl"
+    code, text = convert(str(archive), "-o", str(out), "--log-file", str(logf))
+    assert code == 10, text
+    redone = sorted((e["edition"], e["page"]) for e in log_lines(logf) if e["event"] == "page" and not e["skipped"])
+    assert redone == [("ed-a", 1), ("ed-a", 2), ("ed-b", 1)]
+    assert outputs(out) == outputs(out0)
+
+
 def test_rebuild_from_the_cache_writes_the_same_outputs(clean, tmp_path, monkeypatch) -> None:
     out0, _, _, _ = clean
     out = tmp_path / "out"

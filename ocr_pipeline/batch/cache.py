@@ -168,6 +168,21 @@ def cached_image(outdir: Path, edition_id: str, number: int) -> Path:
     return edition_cache_dir(outdir, edition_id) / "pages" / f"page-{number:02d}.jpg"
 
 
+def page_files_present(outdir: Path, header: dict[str, Any]) -> bool:
+    """Whether the files a cached page's entry stands for are there: the page image, and the report's
+    thumbnail of it, when the entry says the page has one (``"image": true``; entries of older versions do not
+    say, and are taken as they are).
+
+    They are written in threads beside the entry, which may be in place first: a run killed in between left
+    an entry without its image, and the page is converted again instead of giving an edition without it."""
+    if not header.get("image"):
+        return True
+    from ocr_pipeline.report.build import thumbnail_file
+
+    image = cached_image(outdir, header["edition"], header["page"])
+    return image.is_file() and thumbnail_file(image).is_file()
+
+
 def write_page(outdir: Path, header: dict[str, Any], page: Page, articles: list[Any],
                pending: PendingWrites | None = None) -> None:
     """Cache a page after layout; ``articles`` are ``PageArticle`` objects (stored as block ids).

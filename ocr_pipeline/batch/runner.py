@@ -176,7 +176,8 @@ def run_batch(
                     wanted = cache.page_header(esrc.id, number, src, hasher.page(src), stamp, settings)
                     have = cache.read_header(cache.cache_path(out, esrc.id, number))
                     reuse = (not options.force and cache.same_key(have, wanted)
-                             and not (options.retry_failed and have is not None and have.get("status") == "failed"))
+                             and not (options.retry_failed and have is not None and have.get("status") == "failed")
+                             and have is not None and cache.page_files_present(out, have))
                     if reuse and have is not None:
                         headers[esrc.id].append(have)
                     else:

@@ -107,7 +107,8 @@ class PageWorker:
                   "page_image": time.perf_counter() - t_image}
         header = dict(task.header, status=res.page.status, error="; ".join(res.page.errors),
                       seconds=round(time.perf_counter() - t, 3), peak_rss_mb=_peak_rss_mb(),
-                      worker=os.getpid(), stages={k: round(v, 4) for k, v in stages.items()})
+                      worker=os.getpid(), stages={k: round(v, 4) for k, v in stages.items()},
+                      image=res.image is not None)  # so that a later run sees whether it is in place
         cache.write_page(self.outdir, header, res.page, res.articles, self.pending)
         if next_task is None or next_task.header["edition"] != task.header["edition"]:
             # The cache entries at least: the edition's assembly changes the pages, whose JSON they are made from.
