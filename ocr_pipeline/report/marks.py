@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ocr_pipeline.model import Article, Block, Line, Page
-from ocr_pipeline.report.score import LineConfidences, align_confidences, char_confidences
+from ocr_pipeline.report.score import KEYS, LineConfidences, align_keys, char_confidences
 
 # Block kinds whose text is not in ``Article.paragraphs`` (see the JSON contract in DESIGN.md).
 _NOT_IN_PARAGRAPHS = frozenset({"headline", "jump", "byline", "photo", "masthead", "folio"})
@@ -46,20 +46,32 @@ def article_lines(article: Article, pages: dict[int, Page]) -> list[Line]:
 def mark_paragraphs(paragraphs: list[str], lines: list[Line], low_confidence: float,
                     confs: LineConfidences | None = None) -> list[list[Segment]]:
     """Each paragraph as segments, low-confidence characters in runs of their own."""
-    pieces: list[tuple[str, float]] = []
+    visible: list[str] = []  # the lines' characters but whitespace, and their confidences
+    values: list[float] = []
     for line in lines:
-        visible = [c for c in line.text if not c.isspace()]
-        pieces.extend(zip(visible, confs(line) if confs is not None else char_confidences(line), strict=True))
-    out: list[list[Segment]] = []
+        chars = "".join(line.text.split())
+        line_values = confs(line) if confs is not None else char_confidences(line)
+        if len(line_values) != len(chars):
+            raise ValueError(f"line {line.id}: {len(line_values)} confidences for {len(chars)} characters")
+        visible.append(chars)
+        values.extend(line_values)
+    if not values or min(values) >= low_confidence:  # nothing to mark, wherever the characters align
+        return [[Segment(para)] if para else [] for para in paragraphs]
     # One alignment over the whole article keeps the pointer moving forward across paragraphs.
     joined = "\n".join(paragraphs)
-    aligned: list[float | None] = align_confidences(joined, pieces) if pieces else [None] * len(joined)
+    aligned = align_keys(joined, "".join(visible).translate(KEYS), values)
+    out: list[list[Segment]] = []
     pos = 0
     for para in paragraphs:
+        para_values = aligned[pos:pos + len(para)]
+        pos += len(para) + 1
+        if not any(c is not None and c < low_confidence for c in para_values):
+            out.append([Segment(para)] if para else [])
+            continue
         segs: list[Segment] = []
         run: list[str] = []  # the characters of the run being collected, its kind and lowest confidence
         run_low, run_conf = False, None
-        for ch, conf in zip(para, aligned[pos:pos + len(para)], strict=True):
+        for ch, conf in zip(para, para_values, strict=True):
             low = conf is not None and conf < low_confidence
             # A space continues whatever run it is in, so a low-confidence phrase stays one mark.
             if run and (ch.isspace() or run_low == low):
@@ -73,5 +85,4 @@ def mark_paragraphs(paragraphs: list[str], lines: list[Line], low_confidence: fl
         if run:
             segs.append(Segment("".join(run), run_low, run_conf))
         out.append(segs)
-        pos += len(para) + 1
     return out

@@ -19,6 +19,7 @@ An edition of good pages at 0.97 confidence with one unmatched jump per four pag
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -36,6 +37,19 @@ def char_key(ch: str) -> str:
     return unicodedata.normalize("NFKC", ch).casefold()[:1] or ch
 
 
+class _KeyTable(dict[int, str]):
+    """``char_key`` by code point, filled as characters are met: ``str.translate`` with it keys a whole text in
+    C, calling back only for characters not met before."""
+
+    def __missing__(self, code: int) -> str:
+        key = self[code] = char_key(chr(code))
+        return key
+
+
+KEYS = _KeyTable()  # see _KeyTable
+_WORD = re.compile(r"\S+")  # \s is str.isspace's whitespace
+
+
 def align_confidences(text: str, pieces: Sequence[tuple[str, float]], *, window: int = 12,
                       resync: int = 400) -> list[float | None]:
     """For each character of ``text``, the confidence of the matching piece character, or None.
@@ -44,39 +58,64 @@ def align_confidences(text: str, pieces: Sequence[tuple[str, float]], *, window:
     characters are matched greedily in order, looking ``window`` pieces ahead; after a miss, a run of three
     characters is searched further ahead to resynchronise. Whitespace gets None.
     """
-    keys = [char_key(c) for c, _ in pieces]
-    out: list[float | None] = []
-    j = 0
+    keys = "".join([char_key(c) or "\x00" for c, _ in pieces])  # one character each; an empty piece matches nothing
+    return align_keys(text, keys, [conf for _, conf in pieces], window=window, resync=resync)
+
+
+def align_keys(text: str, keys: str, confs: Sequence[float], *, window: int = 12,
+               resync: int = 400) -> list[float | None]:
+    """``align_confidences`` with the pieces given as their keys (``char_key`` of each, one character each,
+    joined) and their confidences."""
+    out: list[float | None] = [None] * len(text)
     n = len(keys)
-    chars = text
-    for i, ch in enumerate(chars):
-        if ch.isspace():
-            out.append(None)
-            continue
-        k = char_key(ch)
-        if j < n and keys[j] == k:  # the usual case, the next piece: the loop below would find it first
-            out.append(pieces[j][1])
-            j += 1
-            continue
-        hit = -1
-        for m in range(j, min(n, j + window)):
-            if keys[m] == k:
-                hit = m
-                break
-        if hit < 0:
-            # Resynchronise on a three-character run so one unmatched character cannot derail the rest.
-            run = [char_key(c) for c in chars[i:i + 6] if not c.isspace()][:3]
-            if len(run) == 3:
-                for m in range(j, min(n - 2, j + resync)):
-                    if keys[m] == run[0] and keys[m + 1] == run[1] and keys[m + 2] == run[2]:
-                        hit = m
-                        break
-        if hit >= 0:
-            out.append(pieces[hit][1])
-            j = hit + 1
-        else:
-            out.append(None)
+    if not n:
+        return out
+    tk = text.translate(KEYS)
+    j = 0
+    for word in _WORD.finditer(text):
+        i, e = word.span()
+        while i < e:
+            # The usual case: the next pieces are the next characters, for a whole run of them.
+            run = _common_run(tk, i, e, keys, j)
+            if run:
+                out[i:i + run] = confs[j:j + run]
+                i += run
+                j += run
+                continue
+            hit = keys.find(tk[i], j, min(n, j + window))
+            if hit < 0:
+                # Resynchronise on a three-character run so one unmatched character cannot derail the rest.
+                three = [char_key(c) for c in text[i:i + 6] if not c.isspace()][:3]
+                if len(three) == 3:
+                    hit = keys.find("".join(three), j, min(n, j + resync + 2))
+            if hit >= 0:
+                out[i] = confs[hit]
+                j = hit + 1
+            i += 1
     return out
+
+
+def _common_run(a: str, i: int, e: int, b: str, j: int) -> int:
+    """The length of the longest run ``a[i:i + L] == b[j:j + L]`` with ``i + L <= e``, found by slices compared
+    in C: the whole rest first (a word), then runs doubling in length, then halving to the first difference."""
+    limit = min(e - i, len(b) - j)
+    if limit <= 0 or a[i] != b[j]:
+        return 0
+    if a[i:i + limit] == b[j:j + limit]:
+        return limit
+    lo, step = 1, 8
+    while True:  # a[i:i + lo] matches
+        hi = min(limit, lo + step)
+        if a[i + lo:i + hi] != b[j + lo:j + hi]:
+            break
+        lo, step = hi, step * 2
+    while hi - lo > 1:  # the first difference is in [lo, hi)
+        mid = (lo + hi) // 2
+        if a[i + lo:i + mid] == b[j + lo:j + mid]:
+            lo = mid
+        else:
+            hi = mid
+    return lo
 
 
 def char_confidences(line: Line) -> list[float]:
