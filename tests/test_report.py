@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import random
 import re
 import shutil
 import subprocess
@@ -35,8 +36,8 @@ from ocr_pipeline.model import (
 )
 from ocr_pipeline.report import build_report, compute_flags, quality_score
 from ocr_pipeline.report.flags import collect_flags
-from ocr_pipeline.report.marks import mark_paragraphs
-from ocr_pipeline.report.score import edition_stats
+from ocr_pipeline.report.marks import article_lines, mark_paragraphs
+from ocr_pipeline.report.score import align_confidences, edition_stats
 from tests.render import CJK_BOLD, CJK_FONT, EN_WORDS, LATIN_BOLD, LATIN_FONT, ZH_TEXT
 
 HOSTILE = '<script>alert(1)</script> Smith &amp; Sons "quoted" & <b>bold</b>'
@@ -299,6 +300,62 @@ def test_per_character_confidences_mark_only_those_characters() -> None:
     low = Line("l2", (0, 0, 100, 10), "kitchen opens", 0.5)
     (segs,) = mark_paragraphs(["the kitchen opens"], [Line("l0", (0, 0, 1, 1), "the", 0.99), low], 0.8)
     assert [s.text for s in segs if s.low] == ["kitchen opens"]
+
+
+def _chars(text: str, low: str, conf: float = 0.3) -> list[Char]:
+    """Character boxes of ``text``: those of the first ``low`` in it at ``conf``, the rest at 0.99."""
+    at = text.index(low)
+    return [Char(c, (0, 0, 1, 1), conf if at <= k < at + len(low) else 0.99) for k, c in enumerate(text)]
+
+
+def test_marks_follow_text_set_out_of_the_lines_order() -> None:
+    """The text stage may move text back (a dateline printed after the first word of a story, a block taken
+    out of turn): the characters still find their line characters, and every low one is marked."""
+    first = "Sea level in the harbor rose faster than the survey expected last spring."
+    second = "PORT ALDER The council will vote on a new seawall in March."
+    lines = [Line("l1", (0, 0, 1, 1), first, 0.9, chars=_chars(first, "survey")),
+             Line("l2", (0, 0, 1, 1), second, 0.9, chars=_chars(second, "seawall"))]
+    (segs,) = mark_paragraphs([f"{second} {first}"], lines, 0.8)
+    assert [s.text.strip() for s in segs if s.low] == ["seawall", "survey"]
+    assert "".join(s.text for s in segs) == f"{second} {first}"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_reordered_text_finds_its_own_pieces(lang: str) -> None:
+    """Pieces cut into blocks and the blocks set in another order, as the text stage may: nearly every
+    character is aligned to the very piece it came from (each piece's confidence names it). Greedy, so a
+    character or two where a block begins may take a like one nearby; aligning only forward lost whole blocks."""
+    rng = random.Random(11)
+    source = ZH_TEXT if lang == "zh" else " ".join(EN_WORDS)
+    cuts = sorted(rng.sample(range(1, len(source) - 1), 5))
+    blocks = [source[a:b].strip() for a, b in zip([0, *cuts], [*cuts, len(source)], strict=True)]
+    pieces = [(c, k / 10_000) for k, c in enumerate(c for b in blocks for c in b if not c.isspace())]
+    order = [4, 1, 5, 0, 3, 2]
+    text = (" " if lang == "en" else "").join(blocks[k] for k in order)
+    start = [sum(len(b.replace(" ", "")) for b in blocks[:k]) for k in range(len(blocks))]
+    want = [pieces[start[k] + n][1] for k in order for n in range(len(blocks[k].replace(" ", "")))]
+    aligned = align_confidences(text, pieces)
+    assert all(c is None for c, ch in zip(aligned, text, strict=True) if ch.isspace())
+    got = [c for c, ch in zip(aligned, text, strict=True) if not ch.isspace()]
+    assert sum(g == w for g, w in zip(got, want, strict=True)) >= 0.9 * len(want)  # forward only: under 0.1
+
+
+def test_a_storys_captions_are_not_aligned_with_its_paragraphs() -> None:
+    """A news article's caption is not in its paragraphs (``layout.compose``), so its characters do not lend
+    their confidences to the story's; a photo article's caption is its text."""
+    caption = Line("c1", (0, 0, 1, 1), "The harbor pier at dawn.", 0.3)
+    body = Line("b1", (0, 0, 1, 1), "The harbor pier opens at dawn on Monday.", 0.97,
+                chars=_chars("The harbor pier opens at dawn on Monday.", "Monday"))
+    page = Page(1, "p.png", 100, 100, lines=[caption, body],
+                blocks=[Block("k1", "caption", (0, 0, 1, 1), ["c1"]), Block("k2", "body", (0, 0, 1, 1), ["b1"])])
+    refs = [BlockRef(1, "k1"), BlockRef(1, "k2")]
+    story = Article("a1", paragraphs=[body.text], blocks=refs)
+    assert [ln.id for ln in article_lines(story, {1: page})] == ["b1"]
+    (segs,) = mark_paragraphs(story.paragraphs, article_lines(story, {1: page}), 0.8)
+    assert [s.text for s in segs if s.low] == ["Monday"]
+    photo = Article("a2", kind="photo", paragraphs=[caption.text], blocks=refs[:1])
+    (segs,) = mark_paragraphs(photo.paragraphs, article_lines(photo, {1: page}), 0.8)
+    assert [s.text for s in segs if s.low] == [caption.text]
 
 
 # --- report.html / report.json --------------------------------------------------------------------------

@@ -28,6 +28,7 @@ class Segment:
 def article_lines(article: Article, pages: dict[int, Page]) -> list[Line]:
     """The lines whose text ends up in the article's paragraphs, in the article's block order."""
     out: list[Line] = []
+    photo = article.kind == "photo"  # a story's captions describe its photos and are not in its paragraphs
     cache: dict[int, tuple[dict[str, Line], dict[str, Block]]] = {}
     for ref in article.blocks:
         page = pages.get(ref.page)
@@ -37,7 +38,7 @@ def article_lines(article: Article, pages: dict[int, Page]) -> list[Line]:
             cache[ref.page] = (page.line_map(), page.block_map())
         lines, blocks = cache[ref.page]
         block = blocks.get(ref.block_id)
-        if block is None or block.kind in _NOT_IN_PARAGRAPHS:
+        if block is None or block.kind in _NOT_IN_PARAGRAPHS or (block.kind == "caption" and not photo):
             continue
         out.extend(lines[i] for i in block.line_ids if i in lines)
     return out

@@ -48,6 +48,7 @@ class _KeyTable(dict[int, str]):
 
 KEYS = _KeyTable()  # see _KeyTable
 _WORD = re.compile(r"\S+")  # \s is str.isspace's whitespace
+_FAR_RUN = 8  # characters that resynchronise the alignment anywhere in the pieces
 
 
 def align_confidences(text: str, pieces: Sequence[tuple[str, float]], *, window: int = 12,
@@ -56,7 +57,8 @@ def align_confidences(text: str, pieces: Sequence[tuple[str, float]], *, window:
 
     Approximate and linear: the text was produced from the pieces (normalised, joined, repaired), so
     characters are matched greedily in order, looking ``window`` pieces ahead; after a miss, a run of three
-    characters is searched further ahead to resynchronise. Whitespace gets None.
+    characters is searched further ahead to resynchronise, else a run of eight anywhere (the text may have
+    moved back). Whitespace gets None.
     """
     keys = "".join([char_key(c) or "\x00" for c, _ in pieces])  # one character each; an empty piece matches nothing
     return align_keys(text, keys, [conf for _, conf in pieces], window=window, resync=resync)
@@ -88,6 +90,13 @@ def align_keys(text: str, keys: str, confs: Sequence[float], *, window: int = 12
                 three = [char_key(c) for c in text[i:i + 6] if not c.isspace()][:3]
                 if len(three) == 3:
                     hit = keys.find("".join(three), j, min(n, j + resync + 2))
+                if hit < 0:
+                    # The text need not follow the lines' order (a dateline set before the line it was
+                    # printed in, a block taken out of turn): a longer run, further on or back.
+                    far = "".join([char_key(c) for c in text[i:i + 3 * _FAR_RUN] if not c.isspace()][:_FAR_RUN])
+                    if len(far) == _FAR_RUN:
+                        hit = keys.find(far, j)
+                        hit = keys.find(far, 0, j + _FAR_RUN - 1) if hit < 0 else hit
             if hit >= 0:
                 out[i] = confs[hit]
                 j = hit + 1
