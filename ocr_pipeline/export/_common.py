@@ -105,9 +105,21 @@ class IdMaker:
         return candidate
 
 
+_NUMS: dict[float, str] = {}  # num's text of the values met so far (about half of a page's coordinates repeat)
+
+
 def num(value: float) -> str:
     """A coordinate or size as XML text: integers without a decimal point, else at most 3 decimals
     (exact for the 1/8 px steps of 1/1200-inch ALTO scaled to 150 dpi)."""
+    text = _NUMS.get(value)
+    if text is None:
+        text = _num(value)
+        if len(_NUMS) < 1 << 16:
+            _NUMS[value] = text
+    return text
+
+
+def _num(value: float) -> str:
     if type(value) is int:
         return str(value)
     v = float(value)
