@@ -21,7 +21,14 @@ from rapidfuzz import fuzz
 from ocr_pipeline.edition.jumps import Jump, strip_jumps
 from ocr_pipeline.model import Article, Block, BlockRef, Edition, Line, Page
 from ocr_pipeline.profiles import LayoutProfile
-from ocr_pipeline.text.chars import CLOSERS, SENTENCE_END_CJK, SENTENCE_END_LATIN, is_cjk_lang, is_han_or_kana
+from ocr_pipeline.text.chars import (
+    CLOSERS,
+    HAN_OR_KANA_RUN_RE,
+    SENTENCE_END_CJK,
+    SENTENCE_END_LATIN,
+    has_han_or_kana,
+    is_cjk_lang,
+)
 
 log = logging.getLogger(__name__)
 
@@ -226,7 +233,7 @@ def repeated_headline(headline: str, paragraph: str) -> int:
     head = headline.strip()
     if len(head) < 4 or len(paragraph) <= len(head):
         return 0
-    if any(is_han_or_kana(c) for c in head):
+    if has_han_or_kana(head):
         prefix = paragraph[: len(head)]
         return len(head) if fuzz.ratio(_norm(head), _norm(prefix)) >= 90 else 0
     # Latin: the headline must end at a word boundary of the paragraph.
@@ -252,10 +259,10 @@ def head_similarity(first: Part, out: Jump, second: Part, jin: Jump) -> float:
     for h in b_heads:
         if not a_head:
             break
-        short = len(h.split()) <= 3 if not any(is_han_or_kana(c) for c in h) else len(h) <= 6
+        short = len(h.split()) <= 3 if not has_han_or_kana(h) else len(h) <= 6
         if short and h in a_head:
             score = max(score, 0.9)
-        elif short and len(h) >= (2 if any(is_han_or_kana(c) for c in h) else 3) and h in a_body:
+        elif short and len(h) >= (2 if has_han_or_kana(h) else 3) and h in a_body:
             score = max(score, 0.6)
         # The headline repeated or shortened: partial matching finds it inside the longer one.
         sim = max(fuzz.token_set_ratio(h, a_head), fuzz.partial_ratio(h, a_head) if len(h) >= 4 else 0.0) / 100
@@ -266,8 +273,7 @@ def head_similarity(first: Part, out: Jump, second: Part, jin: Jump) -> float:
 def _features(text: str) -> Counter[str]:
     norm = _norm(text)
     feats: Counter[str] = Counter()
-    han = "".join(c if is_han_or_kana(c) else " " for c in norm)
-    for run in han.split():
+    for run in HAN_OR_KANA_RUN_RE.findall(norm):
         feats.update(run[i : i + 2] for i in range(len(run) - 1))
     for w in re.findall(r"[a-z]{3,}", norm):
         if w not in _STOPWORDS:

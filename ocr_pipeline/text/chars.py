@@ -60,6 +60,9 @@ HAN_OR_KANA_RE = re.compile(
 )
 
 
+HAN_OR_KANA_RUN_RE = re.compile(f"{HAN_OR_KANA_RE.pattern}+")  # a run of them
+
+
 def has_han_or_kana(text: str) -> bool:
     """Whether any character of ``text`` is Han or kana (``any(map(is_han_or_kana, text))``, faster)."""
     return HAN_OR_KANA_RE.search(text) is not None

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from ocr_pipeline.text.chars import CJK_PUNCT, base_lang, is_han_or_kana
+from ocr_pipeline.text.chars import CJK_PUNCT, base_lang, has_han_or_kana, is_han_or_kana
 
 # OCR reads a column rule or the edge of a neighbouring column as one of these at the start or end of a line.
 _EDGE_ARTEFACTS = "|丨｜¦"
@@ -58,7 +58,7 @@ def _widen_punct(s: str) -> str:
     for a, b in pairs:
         paired.update((a, b))
         inner = s[a + 1 : b]
-        if any(is_han_or_kana(c) for c in inner) or is_han_or_kana(_neighbour(s, a, -1)) or is_han_or_kana(
+        if has_han_or_kana(inner) or is_han_or_kana(_neighbour(s, a, -1)) or is_han_or_kana(
             _neighbour(s, b, 1)
         ):
             chars[a], chars[b] = "（", "）"
@@ -93,14 +93,14 @@ def _full_stops(s: str) -> str:
 
 def _pair_quotes(s: str) -> str:
     """Straight quotes next to CJK text become “ ” (alternating); unbalanced curly ones are re-paired."""
-    has_straight = any(
+    has_straight = '"' in s and any(
         ch == '"' and (_is_cjk_ctx(_neighbour(s, i, -1)) or _is_cjk_ctx(_neighbour(s, i, 1)))
         for i, ch in enumerate(s)
     )
     balanced = s.count("“") == s.count("”")
     if not has_straight and balanced:
         return s
-    if not has_straight and not any(is_han_or_kana(c) for c in s):
+    if not has_straight and not has_han_or_kana(s):
         return s
     # Chinese nests single quotes inside double ones, so double quotes alternate, except where the context
     # fixes the side: a piece of text cut at a line or column end ("挂在墙上。”") holds half a pair, and
@@ -197,7 +197,7 @@ def normalize_text(s: str, lang: str | None = "zh", *, headline: bool = False) -
 
 
 def _normalize_cjk_line(line: str, *, headline: bool) -> str:
-    if not any(is_han_or_kana(c) for c in line):
+    if not has_han_or_kana(line):
         return line
     line = _widen_punct(line)
     # Quotes first: a "." after a closing quote ends a CJK sentence only once the quote is known to close.
