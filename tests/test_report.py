@@ -373,6 +373,8 @@ def test_html_has_every_article_flag_and_block(built: tuple[Path, Edition]) -> N
         assert len(node) == 1, a.id
         if a.headline:
             assert node[0].xpath("string(h3)").strip() == a.headline.strip()
+        pages = f"page{'s' if len(a.pages) != 1 else ''} {', '.join(map(str, a.pages))} ·"
+        assert pages in " ".join(node[0].xpath('string(div[@class="meta"])').split()), a.id
     flags = compute_flags(ed)
     rows = doc.xpath('//table[@class="flags"]/tbody/tr')
     assert len(rows) == len(flags)
