@@ -219,6 +219,18 @@ def test_a_cached_page_without_its_image_is_converted_again(clean, archive, tmp_
     assert outputs(out) == outputs(out0)
 
 
+def test_rebuild_warns_of_a_page_image_missing_from_the_cache(clean, tmp_path, caplog) -> None:
+    out0, _, _, _ = clean
+    out = tmp_path / "out"
+    shutil.copytree(out0, out)
+    (out / ".cache" / "ed-a" / "pages" / "page-02.jpg").unlink()
+    with caplog.at_level(logging.WARNING):
+        rebuild(out, editions=["ed-a"])
+    assert "ed-a page 2: its page image is missing from the cache" in caplog.text
+    assert "page 1" not in caplog.text  # the others are there
+    assert not (out / "ed-a" / "pages" / "page-02.jpg").exists() and (out / "ed-a" / "pages" / "page-01.jpg").exists()
+
+
 def test_rebuild_from_the_cache_writes_the_same_outputs(clean, tmp_path, monkeypatch) -> None:
     out0, _, _, _ = clean
     out = tmp_path / "out"

@@ -362,7 +362,8 @@ def _finish_edition(eid: str, headers: list[dict[str, Any]], input_errors: list[
     try:
         if before_write is not None:
             before_write()
-        quality = _write_whole(edition, out, opts, [h["page"] for h in headers])
+        quality = _write_whole(edition, out, opts, [h["page"] for h in headers],
+                               {h["page"] for h in headers if h.get("image")})
     except OcrPipelineError as exc:
         errors.append(str(exc))
         target = None
@@ -380,9 +381,12 @@ def _finish_edition(eid: str, headers: list[dict[str, Any]], input_errors: list[
                           quality=quality, seconds=time.perf_counter() - started)
 
 
-def _write_whole(edition: Edition, out: Path, opts: ExportOptions, numbers: list[int]) -> float:
+def _write_whole(edition: Edition, out: Path, opts: ExportOptions, numbers: list[int],
+                 imaged: set[int] | frozenset[int] = frozenset()) -> float:
     """Write the edition into a staging folder, then put it in place of the old one: a reader (or a killed
-    run) sees the old outputs or the new ones, never a mix. Returns the quality score."""
+    run) sees the old outputs or the new ones, never a mix. Returns the quality score.
+
+    ``imaged``: the pages whose cache entries say they have a page image (one missing is warned of)."""
     from ocr_pipeline.api import write_edition
     from ocr_pipeline.report.build import thumbnail_file
     from ocr_pipeline.util.fs import atomic_write_bytes
@@ -396,6 +400,9 @@ def _write_whole(edition: Edition, out: Path, opts: ExportOptions, numbers: list
     try:
         for n in numbers:
             img = cache.cached_image(out, edition.id, n)
+            if n in imaged and not img.is_file():
+                log.warning("%s page %d: its page image is missing from the cache (%s), so the outputs have none; "
+                            "convert the edition again to redo the page", edition.id, n, img)
             # The page image and the report's thumbnail of it (none from an older version: the report makes it).
             for src in (img, thumbnail_file(img)):
                 if src.is_file():
