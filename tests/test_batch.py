@@ -227,7 +227,7 @@ def test_rebuild_warns_of_a_page_image_missing_from_the_cache(clean, tmp_path, c
     with caplog.at_level(logging.WARNING):
         rebuild(out, editions=["ed-a"])
     assert "ed-a page 2: its page image is missing from the cache" in caplog.text
-    assert "page 1" not in caplog.text  # the others are there
+    assert caplog.text.count("is missing from the cache") == 1  # the other pages' images are there
     assert not (out / "ed-a" / "pages" / "page-02.jpg").exists() and (out / "ed-a" / "pages" / "page-01.jpg").exists()
 
 
