@@ -105,7 +105,8 @@ def text_ink(binary: np.ndarray) -> np.ndarray:
     limit = max(8, min(sh, sw) // 10)
     keep = (hs <= limit) & (ws <= limit) & (area >= 2)
     keep[0] = False
-    return np.take(keep.astype(np.uint8), labels)  # type: ignore[arg-type]  # int32 labels; take: half the time of [labels]
+    # np.take: half the time of indexing with the labels.
+    return np.take(keep.astype(np.uint8), labels)  # type: ignore[arg-type]
 
 
 def ink_mask(gray: np.ndarray, *, side: int = _WORK_SIDE) -> tuple[np.ndarray, float]:
