@@ -56,12 +56,13 @@ class InkPoints:
             self._strips[strips] = idx
         return idx
 
-    def strip_base(self, strips: int) -> tuple[np.ndarray, int]:
-        """Each point's strip times a stride of sub-rows that holds the sheared page at any angle up to 45
-        degrees, and the stride: a point's bin is this plus its sub-row, one addition per angle tried."""
+    def strip_base(self, strips: int, subrows: int) -> tuple[np.ndarray, int]:
+        """Each point's strip times a stride of at least ``subrows`` sub-rows, and the stride: a point's bin is
+        this plus its sub-row, one addition per angle tried. The stride first chosen holds the sheared page at
+        any angle up to 45 degrees; a steeper one makes it again, wider."""
         got = self._bases.get(strips)
-        if got is None:
-            stride = (self.height + self.width + 2) * _SUBROWS
+        if got is None or got[1] < subrows:
+            stride = max(subrows, (self.height + self.width + 2) * _SUBROWS)
             got = self._bases[strips] = (self.strip_of(strips) * stride, stride)
         return got
 
@@ -155,14 +156,10 @@ def _profiles(pts: InkPoints, angle: float, strips: int) -> np.ndarray:
     # coordinate is an integer, and would make 0 win on any page. (yy >= 0: truncation is the floor.)
     sub = (yy * _SUBROWS).astype(np.intp)
     n = int(sub.max()) // _SUBROWS + 2
-    base, stride = pts.strip_base(strips)
-    if n * _SUBROWS <= stride:  # any skew up to 45 degrees: each strip's counts at a fixed stride, cut to n rows
-        sub += base
-        counts = np.bincount(sub, minlength=strips * stride).reshape(strips, -1, _SUBROWS)[:, :n]
-    else:
-        counts = np.bincount(pts.strip_of(strips) * (n * _SUBROWS) + sub, minlength=strips * n * _SUBROWS)
-        counts = counts.reshape(strips, n, _SUBROWS)
-    counts = counts.astype(np.float64)
+    # Each strip's counts at a fixed stride, cut to the n rows this angle fills.
+    base, stride = pts.strip_base(strips, n * _SUBROWS)
+    sub += base
+    counts = np.bincount(sub, minlength=strips * stride).reshape(strips, -1, _SUBROWS)[:, :n].astype(np.float64)
     prof = counts @ _SPLAT[0]
     prof[:, 1:] += (counts @ _SPLAT[1])[:, :-1]
     return prof
