@@ -87,13 +87,13 @@ def align_keys(text: str, keys: str, confs: Sequence[float], *, window: int = 12
             hit = keys.find(tk[i], j, min(n, j + window))
             if hit < 0:
                 # Resynchronise on a three-character run so one unmatched character cannot derail the rest.
-                three = [char_key(c) for c in text[i:i + 6] if not c.isspace()][:3]
+                three = _run_keys(text, tk, i, 3, 6)
                 if len(three) == 3:
-                    hit = keys.find("".join(three), j, min(n, j + resync + 2))
+                    hit = keys.find(three, j, min(n, j + resync + 2))
                 if hit < 0:
                     # The text need not follow the lines' order (a dateline set before the line it was
                     # printed in, a block taken out of turn): a longer run, further on or back.
-                    far = "".join([char_key(c) for c in text[i:i + 3 * _FAR_RUN] if not c.isspace()][:_FAR_RUN])
+                    far = _run_keys(text, tk, i, _FAR_RUN, 3 * _FAR_RUN)
                     if len(far) == _FAR_RUN:
                         hit = keys.find(far, j)
                         hit = keys.find(far, 0, j + _FAR_RUN - 1) if hit < 0 else hit
@@ -102,6 +102,12 @@ def align_keys(text: str, keys: str, confs: Sequence[float], *, window: int = 12
                 j = hit + 1
             i += 1
     return out
+
+
+def _run_keys(text: str, tk: str, i: int, count: int, span: int) -> str:
+    """The keys (``tk``: ``text`` keyed) of the first ``count`` non-space characters among ``text[i:i + span]``:
+    fewer where there are spaces."""
+    return "".join([k for ch, k in zip(text[i:i + span], tk[i:i + span]) if not ch.isspace()][:count])
 
 
 def _common_run(a: str, i: int, e: int, b: str, j: int) -> int:
