@@ -107,7 +107,7 @@ def align_keys(text: str, keys: str, confs: Sequence[float], *, window: int = 12
 def _run_keys(text: str, tk: str, i: int, count: int, span: int) -> str:
     """The keys (``tk``: ``text`` keyed) of the first ``count`` non-space characters among ``text[i:i + span]``:
     fewer where there are spaces."""
-    return "".join([k for ch, k in zip(text[i:i + span], tk[i:i + span]) if not ch.isspace()][:count])
+    return "".join([k for ch, k in zip(text[i:i + span], tk[i:i + span], strict=True) if not ch.isspace()][:count])
 
 
 def _common_run(a: str, i: int, e: int, b: str, j: int) -> int:
