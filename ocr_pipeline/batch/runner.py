@@ -175,10 +175,9 @@ def run_batch(
                 for number, src in enumerate(esrc.pages, 1):
                     wanted = cache.page_header(esrc.id, number, src, hasher.page(src), stamp, settings)
                     have = cache.read_header(cache.cache_path(out, esrc.id, number))
-                    reuse = (not options.force and cache.same_key(have, wanted)
-                             and not (options.retry_failed and have is not None and have.get("status") == "failed")
-                             and have is not None and cache.page_files_present(out, have))
-                    if reuse and have is not None:
+                    if (have is not None and not options.force and cache.same_key(have, wanted)
+                            and not (options.retry_failed and have.get("status") == "failed")
+                            and cache.page_files_present(out, have)):
                         headers[esrc.id].append(have)
                     else:
                         tasks.append(PageTask(wanted, src))
