@@ -320,11 +320,19 @@ def test_ppocr_english(ppocr_en: PPOCREngine) -> None:
 
 
 def test_ppocr_grayscale_and_bgr_agree(ppocr_zh: PPOCREngine) -> None:
+    # A gray page's lines are cut from its one channel; the same page in colour (BGR, BGRA) reads exactly alike:
+    # the same text, confidences and character boxes.
     img = render_lines(ZH_LINES[:2], CJK_FONT)
     bgr = np.repeat(img[:, :, None], 3, axis=2)
-    a = [ln.text for ln in ppocr_zh.recognize(img)]
-    b = [ln.text for ln in ppocr_zh.recognize(bgr)]
-    assert a == b and len(a) == 2
+    bgra = np.dstack([bgr, np.full_like(img, 255)])
+
+    def read(page: np.ndarray) -> list[tuple[object, ...]]:
+        return [(ln.text, ln.confidence, ln.bbox, [c.bbox for c in ln.chars or []]) for ln in ppocr_zh.recognize(page)]
+
+    a = read(img)
+    assert len(a) == 2
+    assert read(bgr) == a
+    assert read(bgra) == a
 
 
 def test_ppocr_blank_and_bad_images(ppocr_zh: PPOCREngine) -> None:

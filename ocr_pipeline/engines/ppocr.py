@@ -287,14 +287,21 @@ def _order_quad(pts: np.ndarray) -> np.ndarray:
 class _Crop:
     """A text-line image cut out of the page, and the matrix mapping its pixels back to the page."""
 
-    image: np.ndarray  # BGR uint8, text reads left to right
+    image: np.ndarray  # uint8, gray (h, w) or BGR (h, w, 3) as the page was; text reads left to right
     to_page: np.ndarray  # 3x3 homography: crop coords -> page coords
     quad: np.ndarray  # 4x2 page polygon of the detected box
     region: int  # index of the region the box was detected in (0 for the whole page)
     pad: int = 0  # paper-coloured columns added at each end
 
 
+def _planes(im: np.ndarray) -> np.ndarray:
+    """A crop's pixels as the models' channel planes: BGR's three, or a gray crop's one (broadcast to three
+    when stored)."""
+    return im if im.ndim == 2 else im.transpose(2, 0, 1)
+
+
 def _cut_line(page: np.ndarray, quad: np.ndarray, region: int, pad_ratio: float = 0.25) -> _Crop:
+    """The line ``quad`` of ``page`` (gray or BGR) straightened into a crop of its own, padded at both ends."""
     import cv2
 
     w = max(int(round(max(np.linalg.norm(quad[0] - quad[1]), np.linalg.norm(quad[2] - quad[3])))), 1)
@@ -314,7 +321,8 @@ def _cut_line(page: np.ndarray, quad: np.ndarray, region: int, pad_ratio: float 
         # a neighbouring column comes in.
         ch = crop.shape[0]
         pad = max(2, int(round(ch * pad_ratio)))
-        edge = np.concatenate([crop[:, :2].reshape(-1, crop.shape[2]), crop[:, -2:].reshape(-1, crop.shape[2])])
+        channels = crop.shape[2] if crop.ndim == 3 else 1
+        edge = np.concatenate([crop[:, :2].reshape(-1, channels), crop[:, -2:].reshape(-1, channels)])
         paper = np.median(edge, axis=0).astype(np.uint8).tolist()
         crop = cv2.copyMakeBorder(crop, 0, 0, pad, pad, cv2.BORDER_CONSTANT, value=paper)
         shift = np.array([[1, 0, pad], [0, 1, 0], [0, 0, 1]], dtype=np.float64)
@@ -868,7 +876,7 @@ class PPOCREngine(OcrEngine):
                 rw = min(cw, max(1, int(math.ceil(ch * w / h))))
                 im = cv2.resize(c.image, (rw, ch)).astype(np.float32) / 255.0
                 x = np.zeros((3, ch, cw), dtype=np.float32)
-                x[:, :, :rw] = ((im - 0.5) / 0.5).transpose(2, 0, 1)
+                x[:, :, :rw] = _planes((im - 0.5) / 0.5)
                 xs.append(x)
             out = self._cls.run(None, {self._cls.get_inputs()[0].name: np.stack(xs)})[0]
             for c, p in zip(part, out, strict=True):
@@ -905,7 +913,7 @@ class PPOCREngine(OcrEngine):
                 w = im.shape[1]
                 rw = widths[i]
                 r = cv2.resize(im, (rw, _REC_HEIGHT)).astype(np.float32) / 255.0
-                x[j, :, :, :rw] = ((r - 0.5) / 0.5).transpose(2, 0, 1)
+                x[j, :, :, :rw] = _planes((r - 0.5) / 0.5)
                 scales.append(w / rw)
             try:
                 pred = self._rec.run(None, {name: x})[0]
@@ -997,18 +1005,17 @@ class PPOCREngine(OcrEngine):
             raise EngineError("empty image")
         if image.dtype != np.uint8:
             raise EngineError(f"expected an 8-bit image, got {image.dtype}")
-        if image.ndim == 2:
-            bgr = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)  # for the line crops: the models read three channels
+        # A gray page stays gray: its crops are cut from one channel, which the models' three input channels
+        # repeat (a third of the resampling, and no colour copy of the page).
+        if image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3):
+            page = image
         elif image.ndim == 3 and image.shape[2] == 4:
-            bgr = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
-        elif image.ndim == 3 and image.shape[2] == 3:
-            bgr = image
+            page = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
         else:
             raise EngineError(f"unsupported image shape {image.shape}")
         self._load()
-        H, W = bgr.shape[:2]
-        # Detection reads a gray page as it is: its three input channels would be copies of one.
-        det_src = image if image.ndim == 2 else bgr
+        H, W = page.shape[:2]
+        det_src = page
         rects: list[tuple[int, int, int, int]] = []
         for r in regions if regions is not None else [(0, 0, W, H)]:
             x0, y0 = max(0, int(math.floor(r[0]))), max(0, int(math.floor(r[1])))
@@ -1032,7 +1039,7 @@ class PPOCREngine(OcrEngine):
             for k in reading_order([_box_of(q) for q in quads]):
                 q = quads[k]
                 q = q + np.array([x0, y0], dtype=np.float32)
-                crops.append(_cut_line(bgr, q, ri))
+                crops.append(_cut_line(page, q, ri))
         if not crops:
             return []
         if self.settings.use_cls:
