@@ -281,6 +281,28 @@ def test_reading_order_keeps_split_line_pieces_together() -> None:
     assert reading_order(boxes) == [1, 0, 2]
 
 
+def test_ctc_decode_runs_positions_and_space_gaps() -> None:
+    from ocr_pipeline.engines.ppocr import _ctc_decode
+
+    # Classes: 0 blank, 1 "a", 2 "b", 3 the space class (last). Columns: a a _ b b(space .7 beside) _ _ a b
+    charset = ["", "a", "b", " "]
+    cols = [(1, 0.9), (1, 0.8), (0, 0.6), (2, 0.7), (2, 0.95), (0, 0.5), (0, 0.5), (1, 0.6), (2, 0.99)]
+    pred = np.full((len(cols), 4), 0.01, dtype=np.float32)
+    for t, (k, p) in enumerate(cols):
+        pred[t, k] = p
+    pred[2, 3] = 0.3
+    pred[5, 3], pred[6, 3] = 0.2, 0.45
+    dec = _ctc_decode(pred, charset, 2.0)
+    assert dec.chars == ["a", "b", "a", "b"]
+    assert dec.probs == pytest.approx([0.9, 0.95, 0.6, 0.99])  # each run's best column
+    assert dec.starts == [0.0, 6.0, 14.0, 16.0] and dec.ends == [4.0, 10.0, 16.0, 18.0]
+    assert dec.centers == [2.0, 8.0, 15.0, 17.0]
+    # The space class's best in the blank columns between two characters; 0 where their runs touch.
+    assert dec.space_prob == pytest.approx([0.3, 0.45, 0.0, 0.0])
+    assert _ctc_decode(np.zeros((0, 4), dtype=np.float32), charset, 2.0).chars == []
+    assert _ctc_decode(np.eye(4, dtype=np.float32)[[0, 0, 0]], charset, 2.0).chars == []
+
+
 # --- ppocr ------------------------------------------------------------------------------------------
 
 def test_ppocr_chinese(ppocr_zh: PPOCREngine) -> None:

@@ -390,7 +390,7 @@ def _ctc_decode(pred: np.ndarray, charset: list[str], col_px: float) -> _Decoded
     out = _Decoded([], [], [], [], [], [])
     if n == 0:
         return out
-    prob = pred.max(axis=1)
+    prob = pred[np.arange(n), idx]  # the maxima, read at the argmax rather than found again
     space = pred[:, -1]
     # Runs of one class, found at once: a run starts where the class changes; non-blank runs are characters.
     starts = np.flatnonzero(np.concatenate(([True], idx[1:] != idx[:-1])))
@@ -405,11 +405,16 @@ def _ctc_decode(pred: np.ndarray, charset: list[str], col_px: float) -> _Decoded
     out.centers = ((starts + ends) / 2 * col_px).tolist()
     out.starts = (starts * col_px).tolist()
     out.ends = (ends * col_px).tolist()
-    # Highest space-class probability in the columns between a character's run and the next one's.
-    gaps = []
-    for e, s2 in zip(ends[:-1].tolist(), starts[1:].tolist(), strict=True):
-        gaps.append(float(space[e:s2].max()) if s2 > e else 0.0)
-    out.space_prob = [*gaps, 0.0]
+    # Highest space-class probability in the columns between a character's run and the next one's (0 where
+    # the runs touch): one reduction over the page's bounds, each gap's start followed by its end.
+    gap_end, gap_start = starts[1:], ends[:-1]
+    if len(gap_start):
+        bounds = np.empty(2 * len(gap_start), dtype=np.intp)
+        bounds[0::2], bounds[1::2] = gap_start, gap_end
+        gaps = np.where(gap_end > gap_start, np.maximum.reduceat(space, bounds)[0::2], 0.0)
+        out.space_prob = [*gaps.astype(float).tolist(), 0.0]
+    else:
+        out.space_prob = [0.0]
     return out
 
 
