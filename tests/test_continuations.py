@@ -426,3 +426,37 @@ def test_jump_blocks_no_article_claims_go_to_their_neighbours() -> None:
     assert [f.code for f in art.flags] == ["unmatched-jump-out"]
     assert art.continuation is not None and art.continuation.matched
     assert [(f.code, f.block_id) for f in edition.flags] == [("unmatched-jump-in", lonely.block_id)]
+
+
+def test_assignment_takes_the_best_one_to_one_links() -> None:
+    # Random score matrices, some with jump lines that several links could use: the links chosen are one to
+    # one, none under the threshold, as many as can be, and of those the best total (brute force over all
+    # matchings).
+    import itertools
+
+    from ocr_pipeline.edition.match import Candidate, assign
+
+    rng = random.Random(5)
+    for _ in range(300):
+        n_out, n_in = rng.randint(1, 4), rng.randint(1, 4)
+        matrix: list[list[Candidate | None]] = [
+            [Candidate(r, 0, c, 0, round(rng.random(), 2), {}) if rng.random() < 0.45 else None for c in range(n_in)]
+            for r in range(n_out)
+        ]
+        chosen = assign(matrix, 0.3)
+        assert all(c.score >= 0.3 for c in chosen)
+        assert len({c.out_part for c in chosen}) == len({c.in_part for c in chosen}) == len(chosen)
+
+        def ok(c: Candidate | None) -> bool:
+            return c is not None and c.score >= 0.3
+
+        best = (0, 0.0)  # the most links, then the highest total among those
+        for cols in itertools.permutations(range(max(n_in, n_out)), n_out):
+            links = [matrix[r][c] for r, c in enumerate(cols) if c < n_in and ok(matrix[r][c])]
+            best = max(best, (len(links), sum(c.score for c in links if c is not None)))
+        assert len(chosen) == best[0]
+        assert sum(c.score for c in chosen) == pytest.approx(best[1])
+        # Every possible link is taken where no two of them share a jump line.
+        possible = [c for row in matrix for c in row if c is not None and ok(c)]
+        if len({c.out_part for c in possible}) == len({c.in_part for c in possible}) == len(possible):
+            assert chosen == possible

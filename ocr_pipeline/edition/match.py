@@ -391,9 +391,16 @@ def score_pairs(parts: list[Part], page_numbers: list[int], lang: str) -> list[l
 
 
 def assign(matrix: list[list[Candidate | None]], min_score: float) -> list[Candidate]:
-    """One-to-one choice of links maximising the total score; pairs under ``min_score`` are dropped."""
+    """One-to-one choice of links: as many as can be made, and of those the highest total score; pairs under
+    ``min_score`` are dropped."""
     if not matrix or not matrix[0]:
         return []
+    feasible = [(r, c, cand) for r, row in enumerate(matrix) for c, cand in enumerate(row)
+                if cand is not None and cand.score >= min_score]
+    if len({r for r, _, _ in feasible}) == len({c for _, c, _ in feasible}) == len(feasible):
+        # No two possible links share a jump line (an edition's usual case): they are the assignment, with no
+        # need of the solver (importing scipy.optimize costs a process 0.3-0.5 s).
+        return [cand for _, _, cand in feasible]
     try:
         import numpy as np
         from scipy.optimize import linear_sum_assignment
