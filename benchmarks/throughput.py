@@ -113,7 +113,7 @@ def child_toolkit(editions: Sequence[str], threads: int | None, device: str = "c
     timers = Timers()
     with timers.stage("startup"):
         import jieba  # noqa: F401  (the imports a conversion makes, timed as start-up)
-        import scipy.optimize  # noqa: F401  (continuations' assignment solver, imported on first use)
+        import scipy.optimize  # noqa: F401  (the assignment solver: evaluate's, and continuations' where links compete)
         import wordfreq
 
         import ocr_pipeline.api as api
