@@ -406,7 +406,7 @@ def _ctc_decode(pred: np.ndarray, charset: list[str], col_px: float) -> _Decoded
     out.starts = (starts * col_px).tolist()
     out.ends = (ends * col_px).tolist()
     # Highest space-class probability in the columns between a character's run and the next one's (0 where
-    # the runs touch): one reduction over the page's bounds, each gap's start followed by its end.
+    # the runs touch): one reduction over the line's bounds, each gap's start followed by its end.
     gap_end, gap_start = starts[1:], ends[:-1]
     if len(gap_start):
         bounds = np.empty(2 * len(gap_start), dtype=np.intp)
@@ -1020,7 +1020,6 @@ class PPOCREngine(OcrEngine):
             raise EngineError(f"unsupported image shape {image.shape}")
         self._load()
         H, W = page.shape[:2]
-        det_src = page
         rects: list[tuple[int, int, int, int]] = []
         for r in regions if regions is not None else [(0, 0, W, H)]:
             x0, y0 = max(0, int(math.floor(r[0]))), max(0, int(math.floor(r[1])))
@@ -1029,14 +1028,14 @@ class PPOCREngine(OcrEngine):
         page_map: tuple[np.ndarray, float, float] | None = None
         if regions is not None and rects and self._det_scope() == "page":
             t0 = time.perf_counter()
-            page_map = self._page_map(det_src)
+            page_map = self._page_map(page)
             self.timings["det"] += time.perf_counter() - t0
         crops: list[_Crop] = []
         for ri, (x0, y0, x1, y1) in enumerate(rects):
             if x1 - x0 < 4 or y1 - y0 < 4:
                 continue
             if page_map is None:
-                quads = self.detect(det_src[y0:y1, x0:x1])
+                quads = self.detect(page[y0:y1, x0:x1])
             else:
                 t0 = time.perf_counter()
                 quads = self._region_quads(*page_map, (x0, y0, x1, y1))
