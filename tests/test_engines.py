@@ -284,7 +284,7 @@ def test_reading_order_keeps_split_line_pieces_together() -> None:
 def test_ctc_decode_runs_positions_and_space_gaps() -> None:
     from ocr_pipeline.engines.ppocr import _ctc_decode
 
-    # Classes: 0 blank, 1 "a", 2 "b", 3 the space class (last). Columns: a a _ b b(space .7 beside) _ _ a b
+    # Classes: 0 blank, 1 "a", 2 "b", 3 the space class (last). Columns: a a _ b b _ _ a b
     charset = ["", "a", "b", " "]
     cols = [(1, 0.9), (1, 0.8), (0, 0.6), (2, 0.7), (2, 0.95), (0, 0.5), (0, 0.5), (1, 0.6), (2, 0.99)]
     pred = np.full((len(cols), 4), 0.01, dtype=np.float32)

@@ -405,20 +405,17 @@ def assign(matrix: list[list[Candidate | None]], min_score: float) -> list[Candi
         import numpy as np
         from scipy.optimize import linear_sum_assignment
     except ImportError:  # pragma: no cover - scipy is optional: greedy by score is nearly as good here
-        return _greedy(matrix, min_score)
+        return _greedy([cand for _, _, cand in feasible])
     cost = np.full((len(matrix), len(matrix[0])), INFEASIBLE)
-    for r, row in enumerate(matrix):
-        for c, cand in enumerate(row):
-            if cand is not None and cand.score >= min_score:
-                cost[r, c] = 1.0 - cand.score
+    for r, c, cand in feasible:
+        cost[r, c] = 1.0 - cand.score
     rows, cols = linear_sum_assignment(cost)
     chosen = [matrix[r][c] for r, c in zip(rows, cols, strict=True) if cost[r, c] < INFEASIBLE]
     return [c for c in chosen if c is not None]
 
 
-def _greedy(matrix: list[list[Candidate | None]], min_score: float) -> list[Candidate]:
-    cands = sorted((c for row in matrix for c in row if c is not None and c.score >= min_score),
-                   key=lambda c: -c.score)
+def _greedy(feasible: list[Candidate]) -> list[Candidate]:
+    cands = sorted(feasible, key=lambda c: -c.score)
     used_r: set[tuple[int, int]] = set()
     used_c: set[tuple[int, int]] = set()
     out = []
